@@ -1,0 +1,5 @@
+import sys
+
+from actionvos.cli import main
+
+sys.exit(main())
