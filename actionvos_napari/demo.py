@@ -1,0 +1,34 @@
+"""``actionvos-demo``: open napari with the plugin on the synthetic kitchen clip.
+
+This is the README's first command. It needs no checkpoint and no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="actionvos-demo", description=__doc__)
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="save a screenshot of the window to PNG and quit")
+    args = parser.parse_args(argv)
+
+    import napari
+
+    viewer = napari.Viewer(title="ActionVOS demo")
+    viewer.open_sample("actionvos-napari", "kitchen")
+    viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
+    if args.screenshot:
+        viewer.window._qt_window.resize(1400, 850)
+        viewer.dims.set_current_step(0, viewer.dims.nsteps[0] // 2)
+        viewer.screenshot(args.screenshot, canvas_only=False)
+        viewer.close()
+        return 0
+    napari.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
