@@ -42,9 +42,13 @@ class ClipFactsBox(QGroupBox):
         self.fps_label = QLabel("-")
         self.size_label = QLabel("-")
         self.path_label.setWordWrap(True)
-        for name, w in (("Layer", self.layer_label), ("Path", self.path_label),
-                        ("Frames", self.frames_label), ("FPS", self.fps_label),
-                        ("Size", self.size_label)):
+        for name, w in (
+            ("Layer", self.layer_label),
+            ("Path", self.path_label),
+            ("Frames", self.frames_label),
+            ("FPS", self.fps_label),
+            ("Size", self.size_label),
+        ):
             form.addRow(name, w)
 
     def show_layer(self, layer: Any) -> None:

@@ -11,8 +11,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="actionvos-demo", description=__doc__)
-    parser.add_argument("--screenshot", metavar="PNG",
-                        help="save a screenshot of the window to PNG and quit")
+    parser.add_argument(
+        "--screenshot", metavar="PNG", help="save a screenshot of the window to PNG and quit"
+    )
     args = parser.parse_args(argv)
 
     import napari

@@ -13,16 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from napari.utils.colormaps import DirectLabelColormap
-
 from actionvos.palette import davis_palette
+from napari.utils.colormaps import DirectLabelColormap
 
 META = "actionvos"
 ACTIVE, INACTIVE = "active", "inactive"
 
 
-def clip_meta(path: str | Path | None, n_frames: int, fps: float, height: int, width: int,
-              frame_names: list[str] | None = None) -> dict[str, Any]:
+def clip_meta(
+    path: str | Path | None,
+    n_frames: int,
+    fps: float,
+    height: int,
+    width: int,
+    frame_names: list[str] | None = None,
+) -> dict[str, Any]:
     """The facts the widget shows for a clip layer."""
     return {
         META: {
@@ -65,18 +70,39 @@ def split_active(masks: np.ndarray, active: list[bool]) -> tuple[np.ndarray, np.
     return np.where(is_active, masks, zero), np.where(~is_active & (masks > 0), masks, zero)
 
 
-def mask_layers(masks: np.ndarray, object_names: list[str], active: list[bool],
-                clip_name: str, extra: dict[str, Any] | None = None) -> list[tuple]:
+def mask_layers(
+    masks: np.ndarray,
+    object_names: list[str],
+    active: list[bool],
+    clip_name: str,
+    extra: dict[str, Any] | None = None,
+) -> list[tuple]:
     """LayerDataTuples for the active and inactive Labels layers of one action."""
     act, inact = split_active(masks, active)
+    return role_layers(act, inact, object_names, active, clip_name, extra)
+
+
+def role_layers(
+    active_volume: np.ndarray,
+    inactive_volume: np.ndarray,
+    object_names: list[str],
+    active: list[bool],
+    clip_name: str,
+    extra: dict[str, Any] | None = None,
+) -> list[tuple]:
+    """LayerDataTuples for ready-split active and inactive volumes."""
     cmap = object_colormap(len(object_names))
     base = {"object_names": list(object_names), "active": [bool(a) for a in active]}
     base.update(extra or {})
     out = []
-    for role, data, opacity in ((ACTIVE, act, 0.6), (INACTIVE, inact, 0.35)):
+    for role, data, opacity in ((ACTIVE, active_volume, 0.6), (INACTIVE, inactive_volume, 0.35)):
         meta = {META: {"kind": "masks", "role": role, **base}}
-        kwargs = {"name": f"{clip_name} {role}", "metadata": meta, "colormap": cmap,
-                  "opacity": opacity}
+        kwargs = {
+            "name": f"{clip_name} {role}",
+            "metadata": meta,
+            "colormap": cmap,
+            "opacity": opacity,
+        }
         out.append((data, kwargs, "labels"))
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actionvos.sample import demo_kitchen as make_demo
+
 from actionvos_napari.layers import clip_meta, mask_layers
 
 

@@ -1,19 +1,37 @@
 """The "ActionVOS segment" dock widget.
 
-The widget only arranges sections and follows the viewer's layers; each section is its own
-module and all real work happens in the Qt-free core (:mod:`actionvos`).
+The widget only arranges sections, follows the viewer's layers and starts work in a thread;
+each section is its own module and all real work happens in the Qt-free core (:mod:`actionvos`)
+or in :mod:`actionvos_napari.segment_job`.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
-from qtpy.QtWidgets import QVBoxLayout, QWidget
+import numpy as np
+from actionvos.errors import ActionVOSError, Cancelled
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_error, show_info
+from qtpy.QtCore import QObject, Signal
+from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from actionvos_napari.action_box import ActionBox
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
+from actionvos_napari.layers import META, role_layers
+from actionvos_napari.model_output import mask_volumes
+from actionvos_napari.objects_table import ObjectsTable
+from actionvos_napari.segment_job import SegmentOutcome, explain, run_segment
 
 if TYPE_CHECKING:
     import napari
+
+
+class _Progress(QObject):
+    """Carries progress from the worker thread to the UI thread (queued signal)."""
+
+    changed = Signal(int, int, str)
 
 
 class SegmentWidget(QWidget):
@@ -22,16 +40,42 @@ class SegmentWidget(QWidget):
     def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
         super().__init__()
         self.viewer = napari_viewer
+        self.outcome: SegmentOutcome | None = None
+        self.worker: Any = None
+        self._cancel = threading.Event()
+        self._progress = _Progress()
+        self._progress.changed.connect(self._show_progress)
+
         layout = QVBoxLayout(self)
         self.clip_box = ClipFactsBox(self)
-        layout.addWidget(self.clip_box)
-        layout.addStretch(1)
-        events = self.viewer.layers
-        events.selection.events.active.connect(self._refresh)
-        events.events.inserted.connect(self._refresh)
-        events.events.removed.connect(self._refresh)
+        self.action_box = ActionBox(self)
+        self.run_button = QPushButton("Run ActionVOS")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        self.progress_bar = QProgressBar()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.table = ObjectsTable(self._toggle_object, self)
+        for w in (self.clip_box, self.action_box):
+            layout.addWidget(w)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table)
+
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self._cancel.set)
+        self.action_box.threshold.valueChanged.connect(self._regate)
+        layers = self.viewer.layers
+        layers.selection.events.active.connect(self._refresh)
+        layers.events.inserted.connect(self._refresh)
+        layers.events.removed.connect(self._refresh)
         self._refresh()
 
+    # --- clip ------------------------------------------------------------------------------
     def clip_layer(self) -> Any:
         """The clip to work on: the selected image layer, else the top-most image layer."""
         active = self.viewer.layers.selection.active
@@ -43,4 +87,124 @@ class SegmentWidget(QWidget):
         return None
 
     def _refresh(self, event: Any = None) -> None:
-        self.clip_box.show_layer(self.clip_layer())
+        layer = self.clip_layer()
+        self.clip_box.show_layer(layer)
+        narration = layer.metadata.get(META, {}).get("narration") if layer else None
+        if narration and not self.action_box.narration.text():
+            self.action_box.narration.setText(narration)
+
+    # --- run -------------------------------------------------------------------------------
+    def run(self) -> Any:
+        """Start a run in a worker thread; returns the worker (tests wait on it)."""
+        layer = self.clip_layer()
+        try:
+            if layer is None:
+                raise ActionVOSError("open a clip first (File › Open, or a sample)")
+            request = self.action_box.request()
+        except ActionVOSError as exc:
+            self._fail(exc)
+            return None
+        self._cancel.clear()
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("loading the model…")
+        self.worker = create_worker(
+            run_segment,
+            request,
+            layer.data,
+            progress=self._progress.changed.emit,
+            cancel=self._cancel,
+            _start_thread=False,
+        )
+        self.worker.returned.connect(lambda outcome: self._finished(outcome, layer.name))
+        self.worker.errored.connect(self._fail)
+        self.worker.finished.connect(self._idle)
+        self.worker.start()
+        return self.worker
+
+    def _show_progress(self, done: int, total: int, message: str) -> None:
+        self.progress_bar.setMaximum(max(total, 1))
+        self.progress_bar.setValue(done)
+        self.status.setText(message)
+
+    def _idle(self) -> None:
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _fail(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            self.status.setText("cancelled; nothing was changed")
+            show_info("ActionVOS run cancelled")
+            return
+        self.status.setText(f"error: {exc}")
+        show_error(f"ActionVOS: {exc}")
+
+    def _finished(self, outcome: SegmentOutcome, clip_name: str) -> None:
+        self.outcome = outcome
+        req = outcome.request
+        extra = {
+            "narration": req["narration"],
+            "source": "model",
+            "checkpoint": req["checkpoint"],
+            "threshold": req["threshold"],
+            "probabilities": outcome.probs,
+        }
+        for data, kwargs, _ in role_layers(
+            outcome.active, outcome.inactive, outcome.result.objects, outcome.gate, clip_name, extra
+        ):
+            name = kwargs.pop("name")
+            if name in self.viewer.layers:
+                self.viewer.layers[name].data = data
+                self.viewer.layers[name].metadata = kwargs["metadata"]
+            else:
+                self.viewer.add_labels(data, name=name, **kwargs)
+        self.table.fill(outcome.result.objects, outcome.probs, outcome.gate, outcome.reasons)
+        n_active = sum(outcome.gate)
+        self.status.setText(f"done: {n_active} of {len(outcome.gate)} objects active")
+
+    # --- review ----------------------------------------------------------------------------
+    def _mask_layer(self, role: str) -> Any:
+        for layer in self.viewer.layers:
+            meta = layer.metadata.get(META, {})
+            if meta.get("kind") == "masks" and meta.get("role") == role:
+                return layer
+        return None
+
+    def _regate(self, threshold: float) -> None:
+        """Apply a new θ to the last run without running the network again."""
+        if self.outcome is None:
+            return
+        result = self.outcome.result
+        active, inactive = mask_volumes(result, threshold)
+        probs, gate, reasons = explain(
+            result, active, inactive, self.outcome.request["narration"], threshold
+        )
+        self.outcome.request["threshold"] = threshold
+        self.outcome.active, self.outcome.inactive = active, inactive
+        self.outcome.gate, self.outcome.reasons = gate, reasons
+        for role, data in (("active", active), ("inactive", inactive)):
+            layer = self._mask_layer(role)
+            if layer is not None:
+                layer.data = data
+                layer.metadata[META]["active"] = gate
+        self.table.fill(result.objects, probs, gate, reasons)
+
+    def _toggle_object(self, index: int, make_active: bool) -> None:
+        """Move object ``index`` between the active and inactive layers (a human decision)."""
+        act, inact = self._mask_layer("active"), self._mask_layer("inactive")
+        if act is None or inact is None:
+            return
+        k = index + 1
+        src, dst = (inact, act) if make_active else (act, inact)
+        where = np.asarray(src.data) == k
+        dst.data[where] = k
+        src.data[where] = 0
+        for layer in (act, inact):
+            flags = list(layer.metadata[META]["active"])
+            flags[index] = make_active
+            layer.metadata[META]["active"] = flags
+            overrides = dict(layer.metadata[META].get("human", {}))
+            overrides[str(index)] = make_active
+            layer.metadata[META]["human"] = overrides
+            layer.refresh()
+        self.table.set_reason(index, f"set {'active' if make_active else 'inactive'} by you")

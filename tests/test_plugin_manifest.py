@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_npe2_validate_passes() -> None:
     npe2 = Path(sys.executable).with_name("npe2")
-    result = subprocess.run([str(npe2), "validate", str(ROOT / "napari.yaml")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(npe2), "validate", str(ROOT / "napari.yaml")], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "valid" in result.stdout
 
@@ -25,7 +26,8 @@ def test_installed_manifest_is_the_root_manifest() -> None:
     loaded = PluginManifest.from_distribution("actionvos-napari")
     installed = Path(str(files("actionvos_napari").joinpath("napari.yaml")))
     assert yaml.safe_load(installed.read_text()) == yaml.safe_load(
-        (ROOT / "napari.yaml").read_text())
+        (ROOT / "napari.yaml").read_text()
+    )
     assert loaded.name == "actionvos-napari"
     widgets = [w.display_name for w in loaded.contributions.widgets or []]
     assert widgets == ["ActionVOS segment"]

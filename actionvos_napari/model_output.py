@@ -1,0 +1,38 @@
+"""Turn an engine result into the two mask volumes the widget shows.
+
+The *active* volume is exactly the official ActionVOS output at the chosen threshold. The
+*inactive* volume shows, where the active one is empty, the masks of objects the gate turned
+off, so an annotator can see them and flip them to active.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+from actionvos.errors import Cancelled
+
+
+def mask_volumes(
+    result,
+    threshold: float,
+    progress: Callable[[int, int, str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(active, inactive) uint8 volumes ``[T, H0, W0]``; value k is object k (1-based)."""
+    t_total = result.num_frames
+    h, w = result.frame_size
+    active = np.zeros((t_total, h, w), np.uint8)
+    inactive = np.zeros((t_total, h, w), np.uint8)
+    gate = result.active_per_frame(threshold)  # [T, N]
+    for t in range(t_total):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("building masks was cancelled")
+        active[t] = result.label_map(t, threshold)
+        ungated = result.label_map(t, 0.0)
+        off = np.concatenate([[False], ~gate[t]])[ungated]
+        inactive[t] = np.where(off & (active[t] == 0), ungated, 0)
+        if progress:
+            progress(t + 1, t_total, "building masks")
+    return active, inactive

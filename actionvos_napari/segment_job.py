@@ -1,0 +1,78 @@
+"""The work behind the Run button, Qt-free so it can run in a worker thread.
+
+Loads (and caches) the engine, runs it over the clip, builds the two mask volumes and explains
+each object's label with the model's score and the action-aware labeling rules.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from actionvos.engine.loader import load_engine
+from actionvos.labeling import label_objects
+
+from actionvos_napari.model_output import mask_volumes
+
+Progress = Callable[[int, int, str], None]
+_ENGINES: dict[tuple, Any] = {}
+
+
+@dataclass
+class SegmentOutcome:
+    """What the widget turns into layers and table rows."""
+
+    request: dict
+    result: Any  # actionvos.engine.result.EngineResult
+    active: np.ndarray  # uint8 [T, H, W]
+    inactive: np.ndarray  # uint8 [T, H, W]
+    probs: list[float]
+    gate: list[bool]
+    reasons: list[list[str]]
+
+
+def engine_for(request: dict) -> Any:
+    """Load an engine once per (checkpoint, text encoder, device)."""
+    key = (request["checkpoint"], request["text_encoder"], request["device"])
+    if key not in _ENGINES:
+        _ENGINES.clear()  # one model in memory at a time
+        _ENGINES[key] = load_engine(
+            request["checkpoint"], text_encoder=request["text_encoder"], device=request["device"]
+        )
+    return _ENGINES[key]
+
+
+def explain(
+    result: Any, active: np.ndarray, inactive: np.ndarray, narration: str, threshold: float
+) -> tuple[list[float], list[bool], list[list[str]]]:
+    """Per object: mean positive probability, gate decision, and human-readable reasons."""
+    probs = [float(p) for p in result.mean_positive()]
+    gate = [bool(g) for g in result.active(threshold).any(axis=0)]
+    merged = np.where(active > 0, active, inactive)
+    labels = label_objects(merged, result.objects, narration)
+    reasons = []
+    for p, g, lab in zip(probs, gate, labels, strict=True):
+        why = [f"model p={p:.2f} {'≥' if g else '<'} θ={threshold:.2f}"]
+        why += [f"rule: {r}" for r in lab.reasons]
+        reasons.append(why)
+    return probs, gate, reasons
+
+
+def run_segment(
+    request: dict,
+    clip: Any,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> SegmentOutcome:
+    """Run ActionVOS for one action on a clip (any ``len``/``[t]`` source of RGB frames)."""
+    engine = engine_for(request)
+    result = engine.run(
+        clip, request["objects"], request["narration"], progress=progress, cancel=cancel
+    )
+    threshold = request["threshold"]
+    active, inactive = mask_volumes(result, threshold, progress, cancel)
+    probs, gate, reasons = explain(result, active, inactive, request["narration"], threshold)
+    return SegmentOutcome(request, result, active, inactive, probs, gate, reasons)
