@@ -13,6 +13,7 @@ from .clip import Clip
 from .frame_folder import IMAGE_EXTENSIONS, FrameFolderClip, list_frame_files
 from .video import VIDEO_EXTENSIONS, VideoClip
 
+_NOT_VIDEO_FORMATS = {"tty", "bin", "xbin", "adf", "idf"}
 _WHAT = "a video (" + ", ".join(VIDEO_EXTENSIONS) + ") or a folder of jpg/png frames"
 
 
@@ -49,8 +50,11 @@ def _probe_video(path: Path) -> bool:
         raise ClipError(f"{path} is empty (0 bytes); give {_WHAT}")
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            stream = container.streams.video[0] if container.streams.video else None
-            # Single images and image sequences also come in as "video" streams.
-            return stream is not None and not container.format.name.startswith("image2")
+            fmt = container.format.name
+            # Text files (the "tty" demuxer), single images and image pipes also come in as
+            # "video" streams; they are not clips.
+            if fmt in _NOT_VIDEO_FORMATS or fmt.startswith("image2") or fmt.endswith("_pipe"):
+                return False
+            return bool(container.streams.video)
     except Exception:
         return False
