@@ -15,7 +15,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from actionvos.labeling.vocabulary import EpicNouns, load_epic_nouns, singular, tokens
+from actionvos.labeling.vocabulary import (
+    EpicNouns,
+    load_epic_nouns,
+    singular,
+    strip_instance_number,
+    tokens,
+)
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -84,7 +90,7 @@ def _appears(phrase: tuple[str, ...], toks: tuple[str, ...]) -> bool:
 def _text_mention(name: str, narr_toks: tuple[str, ...]) -> bool:
     """Fallback for names outside the vocabulary: any ``/`` alternative, or its head word."""
     for alt in name.lower().split("/"):
-        phrase = tokens(alt)
+        phrase = strip_instance_number(tokens(alt))
         if _appears(phrase, narr_toks) or (phrase and _appears(phrase[-1:], narr_toks)):
             return True
     return False

@@ -82,6 +82,13 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(singular(t) for t in _TOKEN.findall(text.lower()))
 
 
+def strip_instance_number(phrase: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop a trailing count that tells instances apart (``"apple 2"`` is an apple)."""
+    while len(phrase) > 1 and phrase[-1].isdigit():
+        phrase = phrase[:-1]
+    return phrase
+
+
 def instance_phrase(instance: str) -> tuple[str, ...]:
     """EPIC writes the head noun first (``"lid:frying:pan"``); English puts it last."""
     parts = [p for p in instance.split(":") if p]
@@ -135,14 +142,14 @@ class EpicNouns:
     def class_of_name(self, name: str) -> int | None:
         """The EPIC class of a VISOR object name, or None when the vocabulary cannot tell.
 
-        Each ``/`` alternative is tried whole, then by its longest head (``"trash bin"`` ->
-        ``"bin"``), since English compounds put the head noun last. VISOR's own hand and glove
-        classes are returned as their VISOR ids.
+        A trailing instance number is ignored (``"apple 2"``). Each ``/`` alternative is tried
+        whole, then by its longest head (``"trash bin"`` -> ``"bin"``), since English compounds
+        put the head noun last. VISOR's own hand and glove classes come back as VISOR ids.
         """
         norm = " ".join(name.lower().split())
         if norm in VISOR_EXTRA_CLASSES:
             return VISOR_EXTRA_CLASSES[norm]
-        alternatives = [tokens(a) for a in norm.split("/")]
+        alternatives = [strip_instance_number(tokens(a)) for a in norm.split("/")]
         for alt in alternatives:
             if alt and alt in self.phrases:
                 return self.phrases[alt]
