@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from actionvos.losses import ActionVOSCriterion, LossSettings
+from actionvos.losses import ActionVOSCriterion, LossSettings, clip_target
 from safetensors.torch import load_file
 
 DATA = Path(__file__).parent / "data"
@@ -109,3 +109,21 @@ def test_batched(fixture) -> None:
     torch.testing.assert_close(
         total.double(), loss["loss.batched.total_weighted"], rtol=tol["rtol"], atol=tol["atol"]
     )
+
+
+def test_targets_built_like_the_loader(fixture) -> None:
+    """From the raw weight maps and an annotation, clip_target rebuilds the stored targets."""
+    meta, outputs, loss = fixture
+    criterion = ActionVOSCriterion(LossSettings.from_dict(meta["criterion"]))
+    for i in captions(loss):
+        stored = target_for(loss, i)
+        # the object's annotation: where a weight survived the mapping, plus its target mask
+        annotation = ((stored["weights"] != 1) | (stored["masks"] > 0)).to(torch.uint8) * 7
+        positive = bool(stored["positive"].any())
+        built = clip_target(
+            annotation.numpy(), loss[f"targets.cap{i}.weights_raw"].numpy(), 7, positive
+        )
+        for key in ("masks", "weights", "boxes", "valid", "positive"):
+            torch.testing.assert_close(built[key], stored[key].to(built[key].dtype), msg=key)
+        terms = criterion(outputs_for(outputs, i), [built])
+        torch.testing.assert_close(terms["loss_mask"].double(), loss[f"loss.cap{i}.loss_mask"])

@@ -13,6 +13,7 @@ from actionvos.losses import (
     LossSettings,
     box_cxcywh_to_xyxy,
     box_xyxy_to_cxcywh,
+    clip_target,
     dice_loss,
     generalized_box_iou,
     mask_box_cxcywh,
@@ -169,3 +170,16 @@ def test_gradients_flow_and_bad_sizes_are_named() -> None:
     nan["pred_boxes"][0, 0, 0, 0] = float("nan")
     with pytest.raises(ValueError, match="not finite"):
         crit(nan, [make_target()])
+
+
+def test_clip_target_for_a_negative_object() -> None:
+    ann = np.zeros((2, 8, 8), dtype=np.int32)
+    ann[:, 2:4, 2:6] = 3
+    raw = np.ones((2, 8, 8), dtype=np.uint8)
+    raw[ann == 3] = 3
+    t = clip_target(ann, raw, 3, positive=False, class_id=7)
+    assert not t["masks"].any() and not t["boxes"].any()
+    assert t["weights"][ann == 3].eq(5).all() and t["weights"][ann == 0].eq(1).all()
+    assert t["positive"].tolist() == [0, 0] and t["labels"].tolist() == [7, 7]
+    with pytest.raises(InputError, match="same size"):
+        clip_target(ann, raw[:, :4], 3, positive=True)

@@ -14,6 +14,7 @@ from actionvos.losses.criterion import (
 )
 from actionvos.losses.focal import dice_loss, sigmoid_focal_loss
 from actionvos.losses.matcher import MatchCosts, match_queries
+from actionvos.losses.targets import clip_target
 
 __all__ = [
     "BASE_WEIGHTS",
@@ -23,6 +24,7 @@ __all__ = [
     "MatchCosts",
     "box_cxcywh_to_xyxy",
     "box_xyxy_to_cxcywh",
+    "clip_target",
     "dice_loss",
     "generalized_box_iou",
     "mask_box_cxcywh",
