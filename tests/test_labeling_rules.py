@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
-from actionvos.errors import InputError
+from actionvos.errors import Cancelled, InputError
 from actionvos.labeling import (
     REASON_CONTACT,
     REASON_HAND,
@@ -148,3 +150,13 @@ def test_bad_inputs_are_explained() -> None:
         label_objects(m, NAMES, "take knife", hand_object_masks=np.zeros((2, 4, 4)))
     with pytest.raises(InputError, match="class_ids has 2 entries"):
         label_objects(m, NAMES, "take knife", class_ids=[1, 2])
+
+
+def test_contact_search_reports_progress_and_cancels() -> None:
+    seen: list[tuple[int, int]] = []
+    label_objects(clip(), NAMES, "take knife", progress=lambda i, n, _: seen.append((i, n)))
+    assert seen == [(1, 2), (2, 2)]
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        label_objects(clip(), NAMES, "take knife", cancel=stop)

@@ -16,16 +16,19 @@ reported as its own reason so nobody mistakes it for the official label.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
 
-from actionvos.errors import InputError
+from actionvos.errors import Cancelled, InputError
 from actionvos.labeling.hos import clip_hand_objects
 from actionvos.labeling.narration import narration_classes, narration_mentions
 from actionvos.labeling.vocabulary import HAND_NAMES, EpicNouns, load_epic_nouns
+
+Progress = Callable[[int, int, str], None]
 
 REASON_HAND = "is a hand"
 REASON_NARRATION = "named in the narration"
@@ -116,17 +119,38 @@ def _narration_flags(
     return flags, resolved, texts
 
 
+def _near_hand(hand: np.ndarray, contact_px: float) -> tuple[tuple[slice, slice], np.ndarray]:
+    """Pixels within ``contact_px`` of the hand, computed only around the hand's extent."""
+    rows = np.flatnonzero(hand.any(axis=1))
+    cols = np.flatnonzero(hand.any(axis=0))
+    grow = int(np.ceil(contact_px)) + 1
+    window = (
+        slice(max(0, rows[0] - grow), rows[-1] + grow + 1),
+        slice(max(0, cols[0] - grow), cols[-1] + grow + 1),
+    )
+    return window, ndimage.distance_transform_edt(~hand[window]) <= contact_px
+
+
 def _contact_frames(
-    masks: np.ndarray, hand: np.ndarray, hand_ids: set[int], contact_px: float
+    masks: np.ndarray,
+    hand: np.ndarray,
+    hand_ids: set[int],
+    contact_px: float,
+    progress: Progress | None,
+    cancel: threading.Event | None,
 ) -> dict[int, list[int]]:
     """Frames in which each non-hand object lies within ``contact_px`` of a hand pixel."""
     found: dict[int, list[int]] = {}
-    for t in range(masks.shape[0]):
-        if not hand[t].any():
-            continue
-        near = ndimage.distance_transform_edt(~hand[t]) <= contact_px
-        for k in _ids_where(masks[t], near) - hand_ids:
-            found.setdefault(k, []).append(t)
+    n = masks.shape[0]
+    for t in range(n):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("labeling cancelled")
+        if hand[t].any():
+            window, near = _near_hand(hand[t], contact_px)
+            for k in _ids_where(masks[t][window], near) - hand_ids:
+                found.setdefault(k, []).append(t)
+        if progress is not None:
+            progress(t + 1, n, "contact with the hands")
     return found
 
 
@@ -142,6 +166,8 @@ def label_objects(
     hand_masks: np.ndarray | None = None,
     contact_px: float | None = 3,
     vocab: EpicNouns | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[ObjectLabel]:
     """Label every object of one action.
 
@@ -150,7 +176,8 @@ def label_objects(
     frame (None: not annotated); ``hand_object_masks`` is ``[T, H, W]``, nonzero inside
     hand-object masks (boxes are taken from it for frames without boxes). ``hand_masks`` is
     ``[T, H, W]``, nonzero on hands, for clips whose hands are not among the objects. Set
-    ``contact_px=None`` to never use the contact rule.
+    ``contact_px=None`` to never use the contact rule. ``progress``/``cancel`` cover the
+    per-frame contact search, the only part that grows with clip length and resolution.
     """
     names = [str(n) for n in object_names]
     masks = _check_masks(masks, len(names))
@@ -182,7 +209,7 @@ def label_objects(
                     f"hand_masks has shape {hm.shape} but the object masks have {masks.shape}"
                 )
             hand |= hm > 0
-        contact = _contact_frames(masks, hand, hand_ids, float(contact_px))
+        contact = _contact_frames(masks, hand, hand_ids, float(contact_px), progress, cancel)
 
     flags, resolved, texts = _narration_flags(
         narration, names, class_ids, action_noun_classes, vocab
