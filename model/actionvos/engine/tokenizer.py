@@ -22,7 +22,7 @@ EXPECTED_FILES = ("tokenizer.json", "vocab.json + merges.txt")
 SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 
 
-def _has_tokenizer_files(directory: Path) -> bool:
+def has_tokenizer_files(directory: Path) -> bool:
     if (directory / "tokenizer.json").is_file():
         return True
     return (directory / "vocab.json").is_file() and (directory / "merges.txt").is_file()
@@ -31,7 +31,7 @@ def _has_tokenizer_files(directory: Path) -> bool:
 def load_tokenizer(directory: str | Path):
     """Load ``RobertaTokenizerFast`` from ``directory`` with no network access."""
     directory = Path(directory).expanduser()
-    if not directory.is_dir() or not _has_tokenizer_files(directory):
+    if not directory.is_dir() or not has_tokenizer_files(directory):
         what = "does not exist" if not directory.exists() else "has no tokenizer files"
         raise CheckpointError(
             f"tokenizer directory {directory} {what}: it must hold {EXPECTED_FILES[0]} or "

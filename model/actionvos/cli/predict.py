@@ -1,0 +1,154 @@
+"""``actionvos predict``: segment the active objects of one clip, headless.
+
+Writes one palette PNG per frame (value k = the k-th object given, 0 = background), named
+after the frame, and ``objects.json`` with each object's prompt, positive probability and
+gate decision. ``objects.json`` is written last, so its presence means the run finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from actionvos.errors import InputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "predict",
+        help="segment the objects involved in an action in one clip",
+        description=(
+            "Run ActionVOS on a video file or a folder of frames and write palette PNG masks "
+            "(value k = the k-th object of --objects) plus objects.json."
+        ),
+    )
+    p.add_argument("clip", metavar="CLIP", help="video file or folder of frames")
+    p.add_argument("--narration", required=True, help="the action, e.g. 'cut onion'")
+    p.add_argument(
+        "--objects", required=True, nargs="+", metavar="NAME", help="object names, in label order"
+    )
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="PATH",
+        help="official ActionVOS/ReferFormer .pth, or a directory saved by actionvos",
+    )
+    p.add_argument(
+        "--text-encoder",
+        metavar="DIR",
+        help="local roberta-base directory (weights and tokenizer); needed with a .pth",
+    )
+    p.add_argument("--threshold", type=float, default=None, help="positive gate (default 0.75)")
+    p.add_argument("--device", default="auto", help="auto, cuda, cuda:N, mps or cpu")
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
+    p.add_argument("--object-batch", type=int, default=None, help="objects decoded together")
+    p.add_argument(
+        "--per-object", action="store_true", help="one forward per object (the official loop)"
+    )
+    p.add_argument(
+        "--short-side",
+        type=int,
+        default=360,
+        help="network input shorter side (official: 360; smaller is faster but less accurate)",
+    )
+    p.add_argument("--window", type=int, default=36, help="frames per forward (official: 36)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: CLIP_masks beside CLIP)")
+    p.add_argument("--overwrite", action="store_true", help="replace masks already in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def default_out(clip: Path) -> Path:
+    """``<clip without suffix>_masks`` beside the clip."""
+    clip = clip.resolve()
+    name = clip.stem if clip.is_file() else clip.name
+    return clip.parent / f"{name}_masks"
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder")
+    if out.is_dir() and not overwrite and any(out.glob("*.png")):
+        raise InputError(f"{out} already holds PNG masks; choose another --out or pass --overwrite")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def frame_png_names(clip, count: int) -> list[str]:
+    """PNG file names: the frame's own name with .png, or a zero-padded index."""
+    names = getattr(clip, "frame_names", None)
+    if names is None or len(names) != count:
+        return [f"{t:05d}.png" for t in range(count)]
+    stems = [Path(str(n)).stem for n in names]
+    if len(set(stems)) != count:
+        return [f"{t:05d}.png" for t in range(count)]
+    return [f"{s}.png" for s in stems]
+
+
+def run(args: argparse.Namespace) -> int:
+    from actionvos.engine.loader import load_engine
+    from actionvos.engine.prompts import build_prompts
+    from actionvos.io import open_clip
+    from actionvos.palette import write_palette_png
+
+    prompts = build_prompts(args.objects, args.narration)  # fail fast, before loading weights
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    if args.short_side < 32 or args.window < 1:
+        raise InputError("--short-side must be at least 32 and --window at least 1")
+    clip_path = Path(args.clip)
+    clip = open_clip(clip_path)
+    out = Path(args.out) if args.out else default_out(clip_path)
+    _prepare_out(out, args.overwrite)
+    engine = load_engine(
+        args.checkpoint,
+        text_encoder=args.text_encoder,
+        device=args.device,
+        precision=args.precision,
+        object_batch=args.object_batch,
+        short_side=args.short_side,
+        window=args.window,
+    )
+    if args.threshold is not None:
+        engine.threshold = args.threshold
+
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(clip), unit="frame", file=sys.stderr, desc="actionvos")
+
+    def progress(done: int, total: int, message: str) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+            bar.set_postfix_str(message, refresh=False)
+
+    try:
+        result = engine.run_prompts(
+            clip, list(args.objects), prompts, per_object=args.per_object, progress=progress
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    names = frame_png_names(clip, result.num_frames)
+    for t, labels in enumerate(result.label_maps()):
+        write_palette_png(out / names[t], labels)
+    record = {
+        "clip": str(clip_path),
+        "narration": args.narration,
+        "threshold": result.threshold,
+        "checkpoint": str(args.checkpoint),
+        "device": str(engine.device),
+        "precision": engine.precision,
+        "frames": result.num_frames,
+        "frame_size": list(result.frame_size),
+        "objects": result.summary(),
+    }
+    (out / "objects.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    active = [o["name"] for o in record["objects"] if o["active"]]
+    print(
+        f"wrote {result.num_frames} masks to {out}; active: {', '.join(active) or 'none'}",
+        file=sys.stderr,
+    )
+    return 0
