@@ -370,7 +370,7 @@ def plan_open(ctx: Context) -> Plan:
         0.0,
         content=colour,
     )
-    lid = ctx.make_shape("lid", size=jar.shape.size * 1.04)
+    lid = ctx.make_shape("lid", size=jar.shape.size * 0.9)  # the jar shows as a ring
     jx, jy = jar.track.x[0], jar.track.y[0]
     lid_p = Planned("lid", lid, ObjectTrack.still(ctx.n, jx, jy, ctx.u(0, 6.3)))
     tr = lid_p.track
@@ -386,7 +386,11 @@ def plan_open(ctx: Context) -> Plan:
         hold(ctx, objs, 0, ctx.other, 0.18, 1.0, "over", 0.2),
         hold(ctx, objs, 1, ctx.acting, 0.34, 1.0, "over", 0.26),
     ]
-    # the jar hand grips the jar's side, the lid hand comes from above the lid
+    # the lid hand's fingertips reach the lid's centre, leaving its far half in view
+    to = np.array([jx, jy]) - ctx.base[ctx.acting]
+    d = to / np.hypot(*to)
+    holds[1].offset = local_offset(tr, 0, np.array([jx, jy]) - d * (1.2 * ctx.hand_size))
+    # the jar hand grips the jar's side
     hs = ctx.hand_size
     to = np.array([jx, jy]) - ctx.base[ctx.other]
     d = to / np.hypot(*to)

@@ -228,9 +228,9 @@ def make_kitchen_clip(
     rest, base = {}, {}
     for side, sgn in ((LEFT, -1.0), (RIGHT, 1.0)):
         rest[side] = np.array(
-            [w * (0.5 + sgn * rng.uniform(0.2, 0.3)), h * rng.uniform(0.86, 0.94)]
+            [w * (0.5 + sgn * rng.uniform(0.18, 0.3)), h * rng.uniform(0.9, 0.98)]
         )
-        base[side] = np.array([rest[side][0] + sgn * w * rng.uniform(0.04, 0.12), h + 0.45 * unit])
+        base[side] = np.array([rest[side][0] + sgn * w * rng.uniform(0.1, 0.2), h + 0.45 * unit])
 
     def make_shape(noun: str, **kw) -> Shape:
         colour = jitter_colour(rng, _colour_far_from(rng, NOUNS[noun].colours, table_arr), 12)
@@ -261,10 +261,13 @@ def make_kitchen_clip(
     margin = max(3, round(0.015 * unit))
     occ = layout.occupancy((h, w), [s.model for s in shapes], tracks, plan.holds, t, margin)
     same = rng.random() < 0.5
+    failures = 0
     while len(nouns) < want:
         if same:
             noun = str(rng.choice([n for n in nouns if n != "chopping board"] or ["apple"]))
             same = False
+        elif failures:  # a crowded table: small things still fit
+            noun = str(rng.choice(("egg", "lemon", "tomato", "fork", "spoon", "lid")))
         else:
             noun = str(rng.choice(sorted(n for n in NOUNS if n != "chopping board")))
         kw = {}
@@ -281,7 +284,8 @@ def make_kitchen_clip(
             h * 0.78,
         )
         if track is None:
-            if len(nouns) >= 4 or rng.random() < 0.3:
+            failures += 1
+            if len(nouns) >= 4 or failures > 12:
                 break
             continue
         shapes.append(shape)
