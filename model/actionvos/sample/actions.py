@@ -18,8 +18,11 @@ from actionvos.sample.plan import Context, Plan, Planned, hold, still, tool_angl
 from actionvos.sample.scene import Model, Pose, Prim
 from actionvos.sample.vocabulary import (
     CONTENT_COLOURS,
+    ELONGATED,
     FOODS_TO_CUT,
     LIQUIDS,
+    PICKABLE,
+    PUTTABLE,
     STIRRABLE,
 )
 
@@ -102,33 +105,7 @@ def plan_cut(ctx: Context) -> Plan:
 def plan_pick_up(ctx: Context) -> Plan:
     """Reach for one object and lift it toward the body."""
     sgn, t, unit = ctx.sgn, ctx.t, ctx.unit
-    noun = str(
-        ctx.rng.choice(
-            (
-                "cup",
-                "glass",
-                "knife",
-                "spoon",
-                "fork",
-                "spatula",
-                "apple",
-                "orange",
-                "tomato",
-                "onion",
-                "potato",
-                "bottle",
-                "jar",
-                "sponge",
-                "carrot",
-                "banana",
-                "bread",
-                "lemon",
-                "pepper",
-                "plate",
-                "bowl",
-            )
-        )
-    )
+    noun = str(ctx.rng.choice(PICKABLE))
     kw = {}
     if noun in ("cup", "glass", "jar", "bowl") and ctx.rng.random() < 0.6:
         kw["content"] = CONTENT_COLOURS[str(ctx.rng.choice(("water", "milk", "coffee", "soup")))]
@@ -139,9 +116,7 @@ def plan_pick_up(ctx: Context) -> Plan:
         noun,
         x,
         y,
-        tool_angle(ctx)
-        if noun in ("knife", "spoon", "fork", "spatula", "bottle", "carrot", "banana")
-        else ctx.u(0, 6.28),
+        tool_angle(ctx) if noun in ELONGATED else ctx.u(0, 6.28),
         **kw,
     )
     tr = item.track
@@ -163,27 +138,7 @@ def plan_put(ctx: Context) -> Plan:
     """Carry a small item from the table into (or onto) a receptacle."""
     sgn, t, unit = ctx.sgn, ctx.t, ctx.unit
     rec_noun = str(ctx.rng.choice(("bowl", "pan", "plate", "chopping board", "bowl")))
-    item_noun = str(
-        ctx.rng.choice(
-            (
-                "apple",
-                "orange",
-                "lemon",
-                "tomato",
-                "onion",
-                "potato",
-                "egg",
-                "pepper",
-                "carrot",
-                "banana",
-                "bread",
-                "knife",
-                "spoon",
-                "fork",
-                "sponge",
-            )
-        )
-    )
+    item_noun = str(ctx.rng.choice(PUTTABLE))
     rec = still(
         ctx,
         rec_noun,

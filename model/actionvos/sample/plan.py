@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,7 +54,6 @@ class Context:
     hand_size: float
     make_shape: Callable[..., Shape]
     acting: int = RIGHT
-    notes: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:

@@ -13,7 +13,7 @@ into the scene, moved by the camera shake.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -26,7 +26,7 @@ class Texture:
     """A multiplicative brightness pattern in object coordinates (so it moves with the object).
 
     ``kind``: "noise" (smooth blotches), "stripes", "wood" (wavy stripes), "gradient",
-    "spots" (dark speckles) or "rings" (concentric, e.g. onion).
+    or "spots" (dark speckles).
     """
 
     kind: str
@@ -93,7 +93,6 @@ class Pose:
     phase: float = 0.0
     gap: float = 0.0  # width of a cut; the part beyond the cut line is shifted by it
     split: tuple[float, float, float] | None = None  # (nx, ny, offset) of the cut line
-    extra: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- distances
@@ -153,8 +152,6 @@ def _texture(tex: Texture, u: np.ndarray, v: np.ndarray, phase: float = 0.0) -> 
         return 1.0 + tex.strength * np.sin(2 * math.pi * s / tex.period)
     if tex.kind == "gradient":
         return 1.0 + tex.strength * np.tanh(s / tex.period)
-    if tex.kind == "rings":
-        return 1.0 + tex.strength * np.sin(2 * math.pi * np.hypot(u, v) / tex.period)
     rot_u, rot_v = s, -u * sa + v * ca
     if tex.kind == "wood":  # grain along u, gently wavy
         n = _sample(tex.grid, rot_u / 6.0, rot_v, tex.period * 3.0)

@@ -189,50 +189,19 @@ FOODS_TO_CUT = (
     "cucumber",
     "bread",
 )
-GRASPABLE = (
-    "knife",
-    "spoon",
-    "fork",
-    "spatula",
-    "apple",
-    "orange",
-    "lemon",
-    "tomato",
-    "onion",
-    "potato",
-    "egg",
-    "pepper",
-    "carrot",
-    "cucumber",
-    "banana",
-    "bread",
-    "cup",
-    "glass",
-    "jar",
-    "lid",
-    "bottle",
-    "sponge",
-    "bowl",
-    "plate",
-)
-SMALL_ITEMS = (
-    "apple",
-    "orange",
-    "lemon",
-    "tomato",
-    "onion",
-    "potato",
-    "egg",
-    "pepper",
-    "carrot",
-    "banana",
-    "bread",
-    "knife",
-    "spoon",
-    "fork",
-    "sponge",
-    "lid",
-)
+#: What "pick up" may lift.
+PICKABLE = (
+    "cup", "glass", "knife", "spoon", "fork", "spatula", "apple", "orange", "tomato", "onion",
+    "potato", "bottle", "jar", "sponge", "carrot", "banana", "bread", "lemon", "pepper",
+    "plate", "bowl",
+)  # fmt: skip
+#: What "put X into/on Y" may carry.
+PUTTABLE = (
+    "apple", "orange", "lemon", "tomato", "onion", "potato", "egg", "pepper", "carrot",
+    "banana", "bread", "knife", "spoon", "fork", "sponge",
+)  # fmt: skip
+#: Things that lie along an axis: placed pointing away from the body like tools.
+ELONGATED = ("knife", "spoon", "fork", "spatula", "bottle", "carrot", "banana")
 
 SKIN_TONES: tuple[RGB, ...] = (
     (250, 214, 180),
