@@ -111,7 +111,7 @@ class FrameFolderClip(Clip):
 
     @property
     def frame_names(self) -> Sequence[str]:
-        return self._names
+        return list(self._names)  # a copy: callers may edit theirs
 
     @property
     def files(self) -> list[Path]:
