@@ -2,11 +2,12 @@
 
 Two interchangeable samplers compute the same bilinear, zero-padded sampling:
 
-* ``"grid"``: ``F.grid_sample`` per level (the reference formulation; materialises one
-  [B*M, D, Lq, P] tensor per level).
-* ``"bag"``: the four bilinear corners of every sampling point become weighted rows of one
-  ``F.embedding_bag`` call, so the per-point values are never materialised. It is the default
-  because it is faster on CPU (see ``bench/ms_deform_attn.py``) and lighter on memory.
+* ``"grid"``: ``F.grid_sample`` per level on normalised locations (the reference
+  formulation; it gathers 32 channels that lie a whole map apart in memory for every corner).
+* ``"bag"``: sampling positions are computed directly in pixels of each level, and the four
+  bilinear corners of every point become weighted rows of one ``F.embedding_bag`` call over
+  the value table [B*S*M, D]; each row is 32 contiguous floats and no per-point value tensor
+  is materialised. Faster on CPU (see ``bench/ms_deform_attn.py``) and lighter on memory.
 """
 
 from __future__ import annotations
@@ -36,61 +37,114 @@ def sample_grid(value: Tensor, shapes: list[tuple[int, int]], loc: Tensor, attn:
     return out.view(b, m * d, lq).transpose(1, 2)
 
 
-def _bag_rows(
-    shapes: list[tuple[int, int]], starts: list[int], seq_len: int, loc: Tensor, attn: Tensor
-) -> tuple[Tensor, Tensor]:
-    """Rows of the flattened value table and their weights for every bilinear corner.
+def _sizes(shapes: list[tuple[int, int]], dtype: torch.dtype, device: torch.device) -> Tensor:
+    """[L, 2] (w, h) per level."""
+    return torch.tensor([[w, h] for h, w in shapes], dtype=dtype, device=device)
 
-    Returns indices and weights shaped [B*Lq*M, L*P*4]; corners outside the map get weight 0
-    (that is the zero padding) and a harmless in-range index.
+
+def pixel_positions(
+    reference: Tensor, off_x: Tensor, off_y: Tensor, shapes: list[tuple[int, int]], n_points: int
+) -> tuple[Tensor, Tensor]:
+    """Sampling positions in pixels of each level, shifted by +1: two [B,Lq,M,L,P] tensors.
+
+    Pixel (i, j) of a level has its centre at (j + 1, i + 1), i.e. ``loc * (W, H) + 0.5`` for
+    the upstream normalised location ``loc``; the +1 matches the one-pixel zero border of the
+    padded value table. Per-query terms are formed on the small reference tensor.
     """
-    b, lq, m, levels, points, _ = loc.shape
-    dev, dt = loc.device, loc.dtype
-    hw = torch.tensor(shapes, device=dev)
-    h_i = hw[:, 0].view(1, 1, 1, levels, 1)
-    w_i = hw[:, 1].view(1, 1, 1, levels, 1)
-    start = torch.tensor(starts, device=dev).view(1, 1, 1, levels, 1)
-    x = loc[..., 0] * w_i.to(dt) - 0.5
-    y = loc[..., 1] * h_i.to(dt) - 0.5
-    x0 = x.floor()
-    y0 = y.floor()
-    fx = x - x0
-    fy = y - y0
-    x0i = x0.long()
-    y0i = y0.long()
-    del x, y, x0, y0
-    # corners in (x0,y0), (x0+1,y0), (x0,y0+1), (x0+1,y0+1) order
-    cx = torch.stack((x0i, x0i + 1, x0i, x0i + 1), dim=-1)
-    cy = torch.stack((y0i, y0i, y0i + 1, y0i + 1), dim=-1)
-    gx = 1 - fx
-    gy = 1 - fy
-    wx = torch.stack((gx, fx, gx, fx), dim=-1)
-    wy = torch.stack((gy, gy, fy, fy), dim=-1)
-    inside = (cx >= 0) & (cx < w_i[..., None]) & (cy >= 0) & (cy < h_i[..., None])
-    weight = wx.mul_(wy).mul_(attn[..., None]).mul_(inside)
-    pos = start[..., None] + cy * w_i[..., None] + cx
-    pos = torch.where(inside, pos, 0)
-    frame = torch.arange(b, device=dev).view(b, 1, 1, 1, 1, 1) * seq_len
-    head = torch.arange(m, device=dev).view(1, 1, m, 1, 1, 1)
-    rows = (pos + frame) * m + head
+    size = _sizes(shapes, off_x.dtype, off_x.device)  # [L, 2] (w, h)
+    if reference.shape[-1] == 2:
+        # loc = ref + off / (W, H)
+        base = (reference * size + 0.5)[:, :, None, :, None, :]
+        return off_x + base[..., 0], off_y + base[..., 1]
+    if reference.shape[-1] == 4:
+        # loc = ref_xy + off / P * ref_wh / 2
+        base = (reference[..., :2] * size + 0.5)[:, :, None, :, None, :]
+        scale = (reference[..., 2:] * size * (0.5 / n_points))[:, :, None, :, None, :]
+        px = torch.addcmul(base[..., 0], off_x, scale[..., 0])
+        return px, torch.addcmul(base[..., 1], off_y, scale[..., 1])
+    raise ValueError(f"reference points must end in 2 or 4, got {tuple(reference.shape)}")
+
+
+def padded_table(value: Tensor, shapes: list[tuple[int, int]]) -> tuple[Tensor, list[int]]:
+    """Value maps with a zero border (1 before, 2 after) per level, head-major.
+
+    Returns the table [B*M*S', D] and the level offsets inside S'. The border makes every
+    bilinear corner of a position clamped to [0, W+1] x [0, H+1] a valid row: corners that fall
+    outside the real map read zeros, which is ``grid_sample``'s zero padding.
+    """
+    b, _, m, d = value.shape
+    sizes = [(h + 3) * (w + 3) for h, w in shapes]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    table = value.new_zeros(b, m, sum(sizes), d)
+    src = 0
+    for (h, w), dst in zip(shapes, starts, strict=True):
+        level = value[:, src : src + h * w].view(b, h, w, m, d).permute(0, 3, 1, 2, 4)
+        table[:, :, dst : dst + (h + 3) * (w + 3)].view(b, m, h + 3, w + 3, d)[
+            :, :, 1 : h + 1, 1 : w + 1
+        ] = level
+        src += h * w
+    return table.view(-1, d), starts
+
+
+def _bag_rows(
+    shapes: list[tuple[int, int]],
+    starts: list[int],
+    plane: int,
+    px: Tensor,
+    py: Tensor,
+    attn: Tensor,
+) -> tuple[Tensor, Tensor]:
+    """Table rows and weights of the four bilinear corners of every sampling point.
+
+    ``px``/``py`` [B,Lq,M,L,P] are shifted pixel positions (consumed: modified in place);
+    ``starts``/``plane`` describe the padded table (rows per (frame, head) plane). Returns
+    [B*Lq*M, 4*L*P] indices and weights (corners y0x0, y0x1, y1x0, y1x1 as the outer index).
+    All work is on [B,Lq,M,L,P] arrays whose inner L*P elements are contiguous.
+    """
+    b, lq, m, levels, points = px.shape
+    dev, dt = px.device, px.dtype
+    idx_dtype = torch.int32 if b * m * plane < 2**31 else torch.int64
+    size = _sizes(shapes, dt, dev)
+    zero = torch.zeros(levels, 1, dtype=dt, device=dev)
+    ix, iy = [], []
+    for p, col in ((px, 0), (py, 1)):
+        # Beyond the border every corner reads zeros, so clamping changes nothing but keeps
+        # the low corner inside the table (truncation below is then a floor).
+        torch.clamp(p, min=zero, max=size[:, col : col + 1] + 1, out=p)
+        i = p.to(idx_dtype)
+        p.sub_(i)  # p now holds the fraction towards the high corner
+        (ix if col == 0 else iy).append(i)
+    fx, fy = px, py
+    weight = torch.empty(b, lq, m, 4, levels, points, dtype=dt, device=dev)
+    hi = fy.mul_(attn)  # weight of the lower row (y1), attention included
+    lo = attn - hi  # upper row (y0)
+    torch.mul(fx, lo, out=weight[:, :, :, 1])
+    torch.sub(lo, weight[:, :, :, 1], out=weight[:, :, :, 0])
+    torch.mul(fx, hi, out=weight[:, :, :, 3])
+    torch.sub(hi, weight[:, :, :, 3], out=weight[:, :, :, 2])
+    del lo, hi
+    width = (size[:, 0] + 3).to(idx_dtype)[:, None]  # padded widths [L, 1]
+    start = torch.tensor(starts, dtype=idx_dtype, device=dev)[:, None]
+    planes = torch.arange(b * m, dtype=idx_dtype, device=dev).view(b, 1, m, 1, 1) * plane
+    row = iy[0].mul_(width).add_(ix[0]).add_(planes + start)
+    rows = torch.empty(b, lq, m, 4, levels, points, dtype=idx_dtype, device=dev)
+    rows[:, :, :, 0] = row
+    torch.add(row, 1, out=rows[:, :, :, 1])
+    torch.add(row, width, out=rows[:, :, :, 2])
+    torch.add(rows[:, :, :, 2], 1, out=rows[:, :, :, 3])
     n_bags = b * lq * m
     return rows.view(n_bags, -1), weight.view(n_bags, -1)
 
 
 def sample_bag(
-    value: Tensor,
-    shapes: list[tuple[int, int]],
-    starts: list[int],
-    loc: Tensor,
-    attn: Tensor,
+    value: Tensor, shapes: list[tuple[int, int]], px: Tensor, py: Tensor, attn: Tensor
 ) -> Tensor:
-    """Same contract as :func:`sample_grid`, computed with one ``embedding_bag``."""
-    b, s, m, d = value.shape
-    lq = loc.shape[1]
-    rows, weight = _bag_rows(shapes, starts, s, loc, attn)
-    if b * s * m < 2**31:
-        rows = rows.int()
-    table = value.reshape(b * s * m, d)
+    """value [B,S,M,D], shifted pixel positions px/py [B,Lq,M,L,P] (see
+    :func:`pixel_positions`; modified in place), attn [B,Lq,M,L,P] -> [B,Lq,M*D]."""
+    b, _, m, d = value.shape
+    lq = px.shape[1]
+    table, starts = padded_table(value, shapes)
+    rows, weight = _bag_rows(shapes, starts, table.shape[0] // (b * m), px, py, attn)
     out = F.embedding_bag(rows, table, per_sample_weights=weight.to(table.dtype), mode="sum")
     return out.view(b, lq, m * d)
 
@@ -110,24 +164,19 @@ class MSDeformAttn(nn.Module):
         self.value_proj = nn.Linear(d_model, d_model)
         self.output_proj = nn.Linear(d_model, d_model)
 
-    def sampling(self, query: Tensor, reference: Tensor, shapes: list[tuple[int, int]]):
-        """Sampling locations [B,Lq,M,L,P,2] and softmaxed weights [B,Lq,M,L,P]."""
-        b, lq, _ = query.shape
-        m, lv, p = self.n_heads, self.n_levels, self.n_points
-        offsets = self.sampling_offsets(query).view(b, lq, m, lv, p, 2)
-        attn = self.attention_weights(query).view(b, lq, m, lv * p)
-        attn = attn.softmax(-1).view(b, lq, m, lv, p)
+    def normalised_locations(
+        self, reference: Tensor, offsets: Tensor, shapes: list[tuple[int, int]]
+    ) -> Tensor:
+        """Upstream sampling locations in [0, 1] (used by the ``grid`` sampler)."""
         if reference.shape[-1] == 2:
-            norm = torch.tensor([[w, h] for h, w in shapes], dtype=query.dtype, device=query.device)
-            loc = reference[:, :, None, :, None, :] + offsets / norm[None, None, None, :, None, :]
-        elif reference.shape[-1] == 4:
-            loc = (
+            norm = _sizes(shapes, offsets.dtype, offsets.device)
+            return reference[:, :, None, :, None, :] + offsets / norm[None, None, None, :, None]
+        if reference.shape[-1] == 4:
+            return (
                 reference[:, :, None, :, None, :2]
-                + offsets / p * reference[:, :, None, :, None, 2:] * 0.5
+                + offsets / self.n_points * reference[:, :, None, :, None, 2:] * 0.5
             )
-        else:
-            raise ValueError(f"reference points must end in 2 or 4, got {reference.shape}")
-        return loc, attn
+        raise ValueError(f"reference points must end in 2 or 4, got {tuple(reference.shape)}")
 
     def forward(
         self,
@@ -140,14 +189,26 @@ class MSDeformAttn(nn.Module):
     ) -> Tensor:
         """query [B,Lq,C], reference [B|1,Lq,L,2|4], value_in [B,S,C] -> [B,Lq,C]."""
         b, s, _ = value_in.shape
+        lq = query.shape[1]
+        m, lv, p = self.n_heads, self.n_levels, self.n_points
         value = self.value_proj(value_in)
         if padding_mask is not None:
             value = value.masked_fill(padding_mask[..., None], 0.0)
-        value = value.view(b, s, self.n_heads, self.d_model // self.n_heads)
-        loc, attn = self.sampling(query, reference, shapes)
+        value = value.view(b, s, m, self.d_model // m)
+        attn = self.attention_weights(query).view(b, lq, m, lv * p)
+        attn = attn.softmax(-1).view(b, lq, m, lv, p)
         if self.sampler == "bag":
-            out = sample_bag(value, shapes, starts, loc, attn)
+            # Offsets with x and y in separate blocks: rows of the linear regrouped (x|y).
+            w = self.sampling_offsets.weight.view(m, lv, p, 2, -1)
+            w = w.permute(3, 0, 1, 2, 4).reshape(2 * m * lv * p, -1)
+            bias = self.sampling_offsets.bias.view(m, lv, p, 2).permute(3, 0, 1, 2).reshape(-1)
+            off = F.linear(query, w, bias).view(b, lq, 2, m, lv, p)
+            px, py = pixel_positions(reference, off[:, :, 0], off[:, :, 1], shapes, p)
+            del off
+            out = sample_bag(value, shapes, px, py, attn)
         elif self.sampler == "grid":
+            offsets = self.sampling_offsets(query).view(b, lq, m, lv, p, 2)
+            loc = self.normalised_locations(reference, offsets, shapes)
             out = sample_grid(value, shapes, loc, attn)
         else:
             raise ValueError(f"unknown sampler {self.sampler!r}; use one of {SAMPLERS}")
