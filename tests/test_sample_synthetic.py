@@ -65,7 +65,7 @@ def test_shapes_dtypes_and_names(clips):
         json.dumps(clip.to_dict())
 
 
-def test_every_object_visible_and_hands_enter_from_the_bottom(clips):
+def test_every_object_and_both_hands_are_visible(clips):
     for clip in clips.values():
         for k in range(1, len(clip.object_names) + 1):
             assert (clip.masks == k).any(axis=(1, 2)).sum() >= 5, clip.object_names[k - 1]

@@ -44,6 +44,11 @@ def jitter_colour(rng: np.random.Generator, c: Colour, amount: float = 14.0) -> 
     return tuple(float(np.clip(x + rng.uniform(-amount, amount), 0, 255)) for x in c)  # type: ignore
 
 
+def _is_wood(c: Colour) -> bool:
+    """Browns get a grain; a red or white plastic board does not."""
+    return c[0] > c[1] > c[2] + 25 and c[0] - c[2] > 50
+
+
 def _noise(rng, strength=0.12, period=4.0) -> Texture:
     return Texture("noise", strength, period, 0.0, noise_grid(rng))
 
@@ -216,7 +221,7 @@ def _tool(noun, rng, r, colour, content, fill) -> Shape:
         grip, head = (-0.66 * r, 0.0), (0.4 * r, 0.0)
     elif noun == "spoon":
         c = colour
-        wooden = c[0] > c[2] + 30
+        wooden = _is_wood(c)
         tex = Texture("wood", 0.08, 2.0, 0.0, noise_grid(rng)) if wooden else None
         prims = [
             Prim("capsule", (-r, 0, 0.3 * r, 0, 0.06 * r, 0.04 * r), c, tex, "edge"),
@@ -393,7 +398,7 @@ def _plate(noun, rng, r, colour, content, fill) -> Shape:
 
 
 def _board(noun, rng, r, colour, content, fill) -> Shape:
-    wooden = colour[0] > colour[2] + 50
+    wooden = _is_wood(colour)
     tex = Texture("wood", 0.1, 0.09 * r, 0.0, noise_grid(rng)) if wooden else _noise(rng, 0.05, 6.0)
     hh = r * rng.uniform(0.58, 0.7)
     prims = [
