@@ -1,0 +1,224 @@
+"""COCO instance annotations with RLE masks (pycocotools), one category per store object.
+
+::
+
+    {"info": {"video": ..., "height": H, "width": W},
+     "images": [{"id": frame + 1, "file_name": "frame_0000000001.jpg", "frame": frame,
+                 "height": H, "width": W, "state": "human-verified"}, ...],
+     "categories": [{"id": object_id, "name": ..., "epic_class_id": ...}, ...],
+     "annotations": [{"id", "image_id", "category_id", "segmentation": {"size", "counts"},
+                      "area", "bbox": [x, y, w, h], "iscrowd": 0}, ...],
+     "actions": [{"id", "narration", "start_frame", "end_frame", "verb", "noun",
+                  "activity": {object_id: {"active", "source", "probability"}}}, ...]}
+
+Store masks do not overlap, so each pixel is in at most one annotation; on import, later
+annotations cover earlier ones if a foreign file does overlap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from actionvos.errors import InputError
+from actionvos.formats.common import ImportReport, Progress, load_json, tick
+from actionvos.store import FrameState, Source, Store
+
+
+def _frames(store: Store, frames: Iterable[int] | None, states) -> list[int]:
+    if frames is not None:
+        return sorted(int(f) for f in frames)
+    return store.labelled_frames(states)
+
+
+def export_coco_rle(
+    store: Store,
+    path: str | Path,
+    *,
+    frames: Iterable[int] | None = None,
+    states: Iterable[FrameState] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> int:
+    """Write the labelled frames (or ``frames``) as a COCO RLE file; returns annotations."""
+    states = list(states) if states is not None else None
+    chosen = _frames(store, frames, states)
+    images, annotations = [], []
+    for n, frame in enumerate(chosen):
+        tick(progress, cancel, n, len(chosen), "exporting COCO RLE")
+        labels = store.read_frame(frame)
+        images.append(
+            {
+                "id": frame + 1,
+                "file_name": store.frame_name(frame) + ".jpg",
+                "frame": frame,
+                "height": store.height,
+                "width": store.width,
+                "state": store.frame_state(frame).value,
+            }
+        )
+        for oid in np.unique(labels):
+            if oid == 0:
+                continue
+            rle = mask_utils.encode(np.asfortranarray(labels == oid, dtype=np.uint8))
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": frame + 1,
+                    "category_id": int(oid),
+                    "segmentation": {"size": rle["size"], "counts": rle["counts"].decode()},
+                    "area": int(mask_utils.area(rle)),
+                    "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+                    "iscrowd": 0,
+                }
+            )
+    categories = [
+        {"id": o.id, "name": o.name, "epic_class_id": o.class_id, "colour": o.colour}
+        for o in store.objects()
+    ]
+    actions = []
+    for a in store.actions():
+        activity = {
+            str(oid): {"active": r.active, "source": r.source.value, "probability": r.probability}
+            for oid, r in store.activity(a.id).items()
+        }
+        actions.append(
+            {
+                "id": a.id,
+                "narration": a.narration,
+                "start_frame": a.start_frame,
+                "end_frame": a.end_frame,
+                "verb": a.verb,
+                "noun": a.noun,
+                "activity": activity,
+            }
+        )
+    data = {
+        "info": {"video": store.video, "height": store.height, "width": store.width},
+        "images": images,
+        "categories": categories,
+        "annotations": annotations,
+        "actions": actions,
+    }
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+    return len(annotations)
+
+
+def read_coco_rle(path: str | Path) -> tuple[dict[int, dict], dict[int, np.ndarray], list]:
+    """(categories by id, label maps by frame, actions) from a file this module wrote."""
+    data = load_json(path, "COCO RLE file")
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k), list) for k in ("images", "annotations", "categories")
+    ):
+        raise InputError(f"{path} needs 'images', 'annotations' and 'categories' lists")
+    cats = {}
+    for i, c in enumerate(data["categories"]):
+        if not isinstance(c, dict) or "id" not in c or "name" not in c:
+            raise InputError(f"{path} categories[{i}] needs 'id' and 'name'")
+        cats[int(c["id"])] = c
+    images = {}
+    for i, img in enumerate(data["images"]):
+        if not isinstance(img, dict) or not {"id", "height", "width"} <= set(img):
+            raise InputError(f"{path} images[{i}] needs 'id', 'height' and 'width'")
+        frame = int(img.get("frame", int(img["id"]) - 1))
+        images[int(img["id"])] = (frame, int(img["height"]), int(img["width"]))
+    labels = {f: np.zeros((h, w), np.uint16) for f, h, w in images.values()}
+    for i, ann in enumerate(data["annotations"]):
+        where = f"{path} annotations[{i}]"
+        if not isinstance(ann, dict) or not {"image_id", "category_id", "segmentation"} <= set(ann):
+            raise InputError(f"{where} needs image_id, category_id and segmentation")
+        if int(ann["image_id"]) not in images:
+            raise InputError(f"{where}: image_id {ann['image_id']} is not among the images")
+        if int(ann["category_id"]) not in cats:
+            raise InputError(f"{where}: category_id {ann['category_id']} is not a category")
+        frame, h, w = images[int(ann["image_id"])]
+        seg = ann["segmentation"]
+        if not isinstance(seg, dict) or list(seg.get("size", [])) != [h, w]:
+            raise InputError(f"{where}: segmentation must be RLE of size [{h}, {w}]")
+        try:
+            counts = seg["counts"]
+            rle = {"size": [h, w], "counts": counts.encode() if isinstance(counts, str) else counts}
+            if isinstance(counts, list):
+                rle = mask_utils.frPyObjects(rle, h, w)
+            mask = mask_utils.decode(rle).astype(bool)
+        except Exception as exc:  # pycocotools raises plain exceptions on bad counts
+            raise InputError(f"{where}: the RLE cannot be decoded ({exc})") from None
+        labels[frame][mask] = int(ann["category_id"])
+    actions = data.get("actions") or []
+    for i, a in enumerate(actions if isinstance(actions, list) else [None]):
+        if not isinstance(a, dict) or not {"narration", "start_frame", "end_frame"} <= set(a):
+            raise InputError(f"{path} actions[{i}] needs narration, start_frame and end_frame")
+        if not isinstance(a.get("activity") or {}, dict):
+            raise InputError(f"{path} actions[{i}]: activity must map object ids to flags")
+    return cats, labels, actions
+
+
+def import_coco_rle(
+    store: Store,
+    path: str | Path,
+    *,
+    state: FrameState = FrameState.HUMAN,
+    overwrite: bool = False,
+    save: bool = True,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> ImportReport:
+    """Import masks, objects and activity flags written by ``export_coco_rle``."""
+    cats, labels, actions = read_coco_rle(path)
+    for frame, lab in labels.items():
+        if lab.shape != (store.height, store.width) or not 0 <= frame < store.n_frames:
+            raise InputError(
+                f"{path}: frame {frame} of size {lab.shape} does not fit this store "
+                f"({store.n_frames} frames of {store.height}x{store.width})"
+            )
+    report = ImportReport()
+    with store.atomic():
+        lut = np.zeros(max(cats, default=0) + 1, dtype=np.uint16)
+        for cid, cat in sorted(cats.items()):
+            lut[cid] = store.ensure_object(str(cat["name"]), cat.get("epic_class_id"))
+            report.objects.append(str(cat["name"]))
+        for n, (frame, lab) in enumerate(sorted(labels.items())):
+            tick(progress, cancel, n, len(labels), "importing COCO RLE")
+            if store.frame_state(frame) is FrameState.HUMAN and not overwrite:
+                report.skipped.append(f"frame {frame} is already human-verified")
+                continue
+            store.set_masks(frame, lut[lab], state, record=False, overwrite_human=True)
+            report.frames.append(frame)
+        for a in actions:
+            start, end = int(a["start_frame"]), int(a["end_frame"])
+            match = [
+                x.id
+                for x in store.actions()
+                if (x.start_frame, x.end_frame, x.narration) == (start, end, a["narration"])
+            ]
+            action_id = (
+                match[0]
+                if match
+                else store.add_action(
+                    a["narration"], start, end, verb=a.get("verb"), noun=a.get("noun")
+                )
+            )
+            if not match:
+                report.actions.append(action_id)
+            for oid, flag in (a.get("activity") or {}).items():
+                if int(oid) < len(lut) and lut[int(oid)]:
+                    store.set_activity(
+                        action_id,
+                        int(lut[int(oid)]),
+                        flag.get("active"),
+                        source=Source(flag.get("source", "rule")),
+                        probability=flag.get("probability"),
+                        record=False,
+                    )
+    if save:
+        store.save()
+    return report
