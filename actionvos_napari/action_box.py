@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actionvos.engine.postprocess import POSITIVE_THRESHOLD
+from actionvos.engine.preprocess import SHORT_SIDE
 from actionvos.errors import InputError
 from qtpy.QtWidgets import (
     QComboBox,
@@ -13,6 +14,7 @@ from qtpy.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QWidget,
 )
 
@@ -79,12 +81,22 @@ class ActionBox(QGroupBox):
         self.threshold.setDecimals(2)
         self.threshold.setValue(POSITIVE_THRESHOLD)
         self.threshold.setToolTip("objects whose positive probability is below θ are inactive")
+        self.short_side = QSpinBox()
+        self.short_side.setRange(32, 2160)
+        self.short_side.setSingleStep(32)
+        self.short_side.setValue(SHORT_SIDE)
+        self.short_side.setSuffix(" px")
+        self.short_side.setToolTip(
+            f"frames are resized so their short side is this long; {SHORT_SIDE} is what the "
+            "model was trained and evaluated at, smaller is faster on a CPU"
+        )
         form.addRow("Narration", self.narration)
         form.addRow("Objects", self.objects)
         form.addRow("Checkpoint", self.checkpoint)
         form.addRow("Text encoder", self.text_encoder)
         form.addRow("Device", self.device)
         form.addRow("Threshold θ", self.threshold)
+        form.addRow("Resolution", self.short_side)
 
     def request(self) -> dict:
         """What to run, validated; raises InputError with a message for the user."""
@@ -101,4 +113,5 @@ class ActionBox(QGroupBox):
             "text_encoder": self.text_encoder.text() or None,
             "device": self.device.currentText(),
             "threshold": float(self.threshold.value()),
+            "short_side": int(self.short_side.value()),
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from napari.layers import Image
 from qtpy.QtWidgets import QFormLayout, QGroupBox, QLabel
 
 from actionvos_napari.layers import META
@@ -11,7 +12,7 @@ from actionvos_napari.layers import META
 
 def clip_facts(layer: Any) -> dict[str, Any] | None:
     """Facts of an Image layer: from our metadata, or from its array for foreign layers."""
-    if layer is None or getattr(layer, "_type_string", "") != "image":
+    if not isinstance(layer, Image):
         return None
     meta = layer.metadata.get(META)
     if meta and meta.get("kind") == "clip":

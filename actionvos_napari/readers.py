@@ -22,7 +22,7 @@ Reader = Callable[[str | list[str]], list[tuple]]
 
 
 def _dataset_root(folder: Path) -> Path | None:
-    """The dataset root for a root folder or a ``JPEGImages_Sparse/<split>/<video>`` folder."""
+    """The dataset root for a root folder or a ``JPEGImages_Sparse/<split>/<sequence>`` folder."""
     if (folder / "ImageSets").is_dir():
         return folder
     if folder.parent.parent.name == "JPEGImages_Sparse":
@@ -61,7 +61,7 @@ def read_clip(path: str | list[str]) -> list[tuple]:
 def read_dataset(path: str | list[str]) -> list[tuple]:
     """One sequence of an ActionVOS dataset with its masks, if the dataset has them.
 
-    A dataset root opens its first sequence; a ``JPEGImages_Sparse/<split>/<video>`` folder
+    A dataset root opens its first sequence; a ``JPEGImages_Sparse/<split>/<sequence>`` folder
     opens the first sequence of that video. Each sequence's facts (narration, object classes)
     travel in the layer metadata.
     """
@@ -73,7 +73,9 @@ def read_dataset(path: str | list[str]) -> list[tuple]:
         splits = [p.parent.name]
     for split in splits:
         dataset = ActionVOSDataset(root, split)
-        seqs = [s for s in dataset.sequences if p == root or s.video == p.name]
+        seqs = [s for s in dataset.sequences if p == root or s.folder_name == p.name]
+        if not seqs and p != root:  # a folder named after the video rather than the sequence
+            seqs = [s for s in dataset.sequences if s.video == p.name]
         if not seqs:
             continue
         seq = seqs[0]

@@ -115,10 +115,12 @@ class SegmentWidget(QWidget):
             progress=self._progress.changed.emit,
             cancel=self._cancel,
             _start_thread=False,
+            _connect={
+                "returned": lambda outcome: self._finished(outcome, layer.name),
+                "errored": self._fail,
+                "finished": self._idle,
+            },
         )
-        self.worker.returned.connect(lambda outcome: self._finished(outcome, layer.name))
-        self.worker.errored.connect(self._fail)
-        self.worker.finished.connect(self._idle)
         self.worker.start()
         return self.worker
 

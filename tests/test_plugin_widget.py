@@ -16,23 +16,23 @@ def _dock(viewer):
 
 
 def test_widget_is_in_the_plugins_menu(make_napari_viewer) -> None:
-    from napari._app_model import get_app_model
+    viewer = make_napari_viewer()
+    menus = {a.text(): a.menu() for a in viewer.window._qt_window.menuBar().actions()}
+    entries = [a.text() for a in menus["&Plugins"].actions()]
+    assert "ActionVOS segment (ActionVOS)" in entries, entries
+    action = next(a for a in menus["&Plugins"].actions() if a.text().startswith("ActionVOS"))
+    action.trigger()
+    from actionvos_napari.widget import SegmentWidget
 
-    make_napari_viewer()
-    titles = []
-    for menu_id in get_app_model().menus._menu_items:
-        for item in get_app_model().menus.get_menu(menu_id):
-            command = getattr(item, "command", None)
-            if command is not None:
-                titles.append((str(menu_id), command.title))
-    assert any("plugins" in m and t == "ActionVOS segment" for m, t in titles), titles
+    docked = list(viewer.window.dock_widgets.values())
+    assert any(isinstance(w, SegmentWidget) for w in docked), docked
 
 
 def test_widget_shows_facts_of_the_sample_clip(make_napari_viewer) -> None:
     viewer = make_napari_viewer()
     viewer.open_sample("actionvos-napari", "kitchen")
-    kinds = sorted(layer._type_string for layer in viewer.layers)
-    assert kinds == ["image", "labels", "labels"]
+    kinds = sorted(type(layer).__name__ for layer in viewer.layers)
+    assert kinds == ["Image", "Labels", "Labels"]
     image = viewer.layers["kitchen demo"]
     widget = _dock(viewer)
     t, h, w = image.data.shape[:3]
@@ -78,3 +78,50 @@ def test_reader_error_names_the_file(tmp_path) -> None:
     assert reader is not None
     with pytest.raises(ClipError, match="broken.mp4"):
         reader(str(bad))
+
+
+def test_reader_opens_an_actionvos_dataset_with_masks(make_napari_viewer, tmp_path) -> None:
+    import json
+
+    from PIL import Image
+
+    from actionvos.palette import write_palette_png
+
+    seq = {
+        "seq_id": 7,
+        "video": "P01_01",
+        "narration": "cut apple",
+        "verb": "cut",
+        "noun": "apple",
+        "start": 10,
+        "end": 20,
+        "sparse_frames": ["frame_0000000011.jpg", "frame_0000000015.jpg"],
+        "object_classes": {
+            "1": {"name": "apple", "class_id": 8, "handbox": 1, "narration": 1, "positive": 1},
+            "2": {"name": "cup", "class_id": 13, "handbox": 0, "narration": 0, "positive": 0},
+        },
+    }
+    folder = "00000007_P01_01_cut_apple"
+    (tmp_path / "ImageSets").mkdir()
+    (tmp_path / "ImageSets" / "val.json").write_text(json.dumps([seq]))
+    images = tmp_path / "JPEGImages_Sparse" / "val" / folder
+    masks = tmp_path / "Annotations_Sparse" / "val" / folder
+    images.mkdir(parents=True)
+    masks.mkdir(parents=True)
+    for name in seq["sparse_frames"]:
+        Image.fromarray(np.full((48, 64, 3), 120, np.uint8)).save(images / name)
+        labels = np.zeros((48, 64), np.uint8)
+        labels[5:20, 5:20] = 1
+        labels[30:40, 40:60] = 2
+        write_palette_png(masks / name.replace(".jpg", ".png"), labels)
+
+    viewer = make_napari_viewer()
+    layers = viewer.open(str(images), plugin="actionvos-napari")
+    by_name = {layer.name: layer for layer in layers}
+    assert set(by_name) == {folder, f"{folder} active", f"{folder} inactive"}
+    active = np.asarray(by_name[f"{folder} active"].data)
+    inactive = np.asarray(by_name[f"{folder} inactive"].data)
+    assert active.shape == (2, 48, 64)
+    assert set(np.unique(active)) == {0, 1} and set(np.unique(inactive)) == {0, 2}
+    widget = _dock(viewer)
+    assert widget.action_box.narration.text() == "cut apple"
