@@ -22,8 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     viewer.open_sample("actionvos-napari", "kitchen")
     viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
     if args.screenshot:
-        viewer.window._qt_window.resize(1400, 850)
-        viewer.dims.set_current_step(0, viewer.dims.nsteps[0] // 2)
+        from qtpy.QtWidgets import QApplication
+
+        viewer.window._qt_window.resize(1500, 900)
+        viewer.dims.set_current_step(0, 30)
+        for _ in range(5):
+            QApplication.processEvents()
         viewer.screenshot(args.screenshot, canvas_only=False)
         viewer.close()
         return 0

@@ -32,7 +32,7 @@ class ObjectsTable(QTableWidget):
                 zip(names, probs, active, reasons, strict=True)
             ):
                 self.setItem(row, 0, _readonly(name))
-                self.setItem(row, 1, _readonly(f"{p:.3f}"))
+                self.setItem(row, 1, _readonly("—" if p is None else f"{p:.3f}"))
                 check = QTableWidgetItem()
                 check.setFlags(Qt.ItemIsUserCheckable | Qt.ItemIsEnabled)
                 check.setCheckState(Qt.Checked if a else Qt.Unchecked)

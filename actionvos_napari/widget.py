@@ -89,9 +89,24 @@ class SegmentWidget(QWidget):
     def _refresh(self, event: Any = None) -> None:
         layer = self.clip_layer()
         self.clip_box.show_layer(layer)
-        narration = layer.metadata.get(META, {}).get("narration") if layer else None
-        if narration and not self.action_box.narration.text():
-            self.action_box.narration.setText(narration)
+        meta = layer.metadata.get(META, {}) if layer is not None else {}
+        if meta.get("narration") and not self.action_box.narration.text():
+            self.action_box.narration.setText(meta["narration"])
+        if meta.get("objects") and not self.action_box.objects.text():
+            self.action_box.objects.setText(", ".join(meta["objects"]))
+        if self.outcome is None:
+            self._show_labels()
+
+    def _show_labels(self) -> None:
+        """Fill the table from mask layers that arrived with labels (sample, dataset)."""
+        layer = self._mask_layer("active")
+        if layer is None:
+            return
+        meta = layer.metadata[META]
+        names, active = meta["object_names"], meta["active"]
+        reasons = meta.get("reasons") or [[meta.get("source", "loaded")] for _ in names]
+        probs = meta.get("probabilities") or [None] * len(names)
+        self.table.fill(names, probs, active, reasons)
 
     # --- run -------------------------------------------------------------------------------
     def run(self) -> Any:

@@ -43,6 +43,14 @@ def test_widget_shows_facts_of_the_sample_clip(make_napari_viewer) -> None:
     assert active.data.max() > 0
     # an object is in exactly one of the two layers
     assert not np.any((np.asarray(active.data) > 0) & (np.asarray(inactive.data) > 0))
+    # the table explains the pseudo-labels before any model runs
+    names = active.metadata["actionvos"]["object_names"]
+    assert widget.table.rowCount() == len(names)
+    assert widget.action_box.objects.text() == ", ".join(names)
+    for row, flag in enumerate(active.metadata["actionvos"]["active"]):
+        assert widget.table.is_active(row) == flag
+        why = widget.table.item(row, 3).text()
+        assert ("rule:" in why) if flag else (why == "no rule applies")
 
 
 def test_reader_opens_a_video_lazily(make_napari_viewer, tmp_path) -> None:
