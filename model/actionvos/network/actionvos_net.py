@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .backbone import CHANNELS, BackboneSlot
+from .backbone import BackboneSlot
 from .config import ModelConfig
 from .deformable_transformer import (
     DeformableTransformer,
@@ -61,7 +61,8 @@ class ActionVOSNet(nn.Module):
         super().__init__()
         self.config = cfg
         c = cfg.hidden_dim
-        chans = CHANNELS[cfg.backbone]
+        slot = BackboneSlot(cfg.backbone)  # registered below, after input_proj (key order)
+        chans = slot.body.num_channels
         self.transformer = DeformableTransformer(
             c,
             cfg.nheads,
@@ -83,7 +84,7 @@ class ActionVOSNet(nn.Module):
             nn.Sequential(nn.Conv2d(chans[-1], c, 3, stride=2, padding=1), nn.GroupNorm(32, c))
         )
         self.input_proj = nn.ModuleList(projs)
-        self.backbone = nn.ModuleList([BackboneSlot(cfg.backbone)])
+        self.backbone = nn.ModuleList([slot])
         self.text_encoder = build_text_encoder(cfg.text_config, cfg.text_encoder_dir)
         self.resizer = FeatureResizer(_TEXT_WIDTH, c)
         self.fusion_module = VisionLanguageFusion(c, cfg.nheads)

@@ -4,13 +4,6 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-CHANNELS = {
-    "resnet50": [256, 512, 1024, 2048],
-    "resnet101": [256, 512, 1024, 2048],
-    "swin_l_p4w7": [192, 384, 768, 1536],
-    "video_swin_b_p4w7": [128, 256, 512, 1024],
-}
-
 
 def build_trunk(name: str) -> nn.Module:
     """A module mapping frames [T,3,H,W] to [res2, res3, res4, res5] (strides 4..32)."""
