@@ -32,6 +32,7 @@ def _fresh(tmp_path, name):
     return new_store(tmp_path / name)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pycocotools under numpy 2
 def test_coco_rle_round_trip_keeps_masks_objects_and_flags(tmp_path):
     store = _source_store(tmp_path)
     out = tmp_path / "labels.json"

@@ -79,7 +79,7 @@ def test_sigkill_at_random_moments_never_loses_the_last_save(tmp_path: Path) -> 
     kills = 0
     deadline = time.monotonic() + 25
     tests_dir = str(Path(__file__).parent)
-    while kills < 24 and time.monotonic() < deadline:
+    while kills < 22 and time.monotonic() < deadline:
         proc = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(path), tests_dir],
             stdout=subprocess.PIPE,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -149,7 +150,9 @@ def read_coco_rle(path: str | Path) -> tuple[dict[int, dict], dict[int, np.ndarr
             rle = {"size": [h, w], "counts": counts.encode() if isinstance(counts, str) else counts}
             if isinstance(counts, list):
                 rle = mask_utils.frPyObjects(rle, h, w)
-            mask = mask_utils.decode(rle).astype(bool)
+            with warnings.catch_warnings():  # pycocotools' own numpy-2 deprecation notice
+                warnings.simplefilter("ignore", DeprecationWarning)
+                mask = mask_utils.decode(rle).astype(bool)
         except Exception as exc:  # pycocotools raises plain exceptions on bad counts
             raise InputError(f"{where}: the RLE cannot be decoded ({exc})") from None
         labels[frame][mask] = int(ann["category_id"])

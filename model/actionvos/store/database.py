@@ -40,7 +40,17 @@ def guarded(path: Path) -> Iterator[None]:
             ) from None
         if isinstance(exc, sqlite3.IntegrityError):
             raise
-        raise corrupt(path, text) from None
+        if "full" in text:
+            raise StoreError(
+                f"the disk holding {path} is full ({text}); free some space and save again"
+            ) from None
+        if "readonly" in text or "read-only" in text:
+            raise StoreError(
+                f"{path} cannot be written ({text}); check its permissions, or open read-only"
+            ) from None
+        if any(w in text for w in ("malformed", "not a database", "corrupt", "disk image")):
+            raise corrupt(path, text) from None
+        raise StoreError(f"the label database {path} failed: {text}") from None
 
 
 def create(path: Path, meta: dict[str, str]) -> None:

@@ -53,6 +53,7 @@ class _ChunkRouter(WrapperStore[LocalStore]):
         self.routes = routes or _Routes()
 
     def _with_store(self, store: LocalStore) -> _ChunkRouter:
+        # zarr clones wrapper stores through this hook (e.g. with_read_only); keep the routes.
         return type(self)(store, self.routes)
 
     async def get(self, key: str, prototype: Any = None, byte_range: Any = None) -> Any:
@@ -170,14 +171,21 @@ class MaskArray:
         data = self.encode(frame, labels)
         name = f"f{frame}-{uuid.uuid4().hex}.chunk"
         path = self.staging / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise StoreError(
+                f"cannot write the masks of frame {frame} under {self.staging} ({exc}). That "
+                "edit was not applied; earlier unsaved edits are kept. Free disk space and retry"
+            ) from None
         return name
 
     def sync_staging(self) -> None:

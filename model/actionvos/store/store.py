@@ -203,9 +203,24 @@ class Store(EditsMixin, CatalogMixin, HistoryMixin):
             return False
         if self._depth:
             raise StoreError("cannot save in the middle of an edit; save after it returns")
-        with self._db():
-            self._masks.sync_staging()
-            self._conn.execute("COMMIT")
+        try:
+            with self._db():
+                self._masks.sync_staging()
+                self._conn.execute("COMMIT")
+        except (StoreError, OSError) as exc:
+            if self._conn.in_transaction:
+                raise StoreError(
+                    f"could not save {self.path}: {exc}. Your edits are kept; fix the problem "
+                    "and save again"
+                ) from None
+            for name in self._staged.values():  # SQLite rolled the transaction back
+                self._masks.discard(name)
+            self._staged, self._dirty = {}, False
+            self._begin()
+            raise StoreError(
+                f"could not save {self.path}: {exc}. The store is at its last save; the edits "
+                "made since could not be kept"
+            ) from None
         staged, self._staged = self._staged, {}
         self._dirty = False
         for frame, name in staged.items():
@@ -224,7 +239,8 @@ class Store(EditsMixin, CatalogMixin, HistoryMixin):
         """Drop every edit since the last save."""
         self._check_writable()
         with self._db():
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
         for name in self._staged.values():
             self._masks.discard(name)
         self._staged = {}
@@ -240,10 +256,12 @@ class Store(EditsMixin, CatalogMixin, HistoryMixin):
                 if save:
                     self.save()
                     with self._db():
-                        self._conn.execute("COMMIT")
+                        if self._conn.in_transaction:
+                            self._conn.execute("COMMIT")
                 else:
                     with self._db():
-                        self._conn.execute("ROLLBACK")
+                        if self._conn.in_transaction:
+                            self._conn.execute("ROLLBACK")
                     for name in self._staged.values():
                         self._masks.discard(name)
         finally:
