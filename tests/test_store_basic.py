@@ -3,12 +3,14 @@ one writer at a time, models never overwrite human work, and plain zarr can read
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import zarr
 from actionvos.errors import InputError, StoreError
 from actionvos.store import FrameState, ModelRole, Source, Store, default_store_path
-from store_synthetic import new_store
+from store_synthetic import digest, new_store
 
 
 def _labels(store: Store, value: int, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -137,3 +139,44 @@ def test_create_refuses_an_existing_path_and_lazy_masks_index_like_an_array(tmp_
     with pytest.raises(StoreError, match="already exists"):
         new_store(tmp_path)
     assert default_store_path(tmp_path / "P01_107.MP4").name == "P01_107.MP4.actionvos"
+
+
+def test_autosave_rewrites_only_the_changed_chunk(tmp_path):
+    store = new_store(tmp_path)
+    obj = store.add_object("cup")
+    for f in range(6):
+        store.set_masks(f, _labels(store, obj, (f, f + 5, 0, 10)), FrameState.MODEL)
+    store.save()
+    assert not store.autosave()  # nothing changed, nothing written
+    before = {k: v for k, v in digest(store.path).items() if k.startswith("masks.zarr/c/")}
+    store.set_masks(3, _labels(store, obj, (30, 40, 0, 10)))
+    assert store.autosave()
+    after = {k: v for k, v in digest(store.path).items() if k.startswith("masks.zarr/c/")}
+    assert [k for k in after if after[k] != before.get(k)] == ["masks.zarr/c/3/0/0"]
+    store.close()
+
+
+def test_a_reader_never_sees_a_half_written_frame(tmp_path):
+    store = new_store(tmp_path)
+    ids = [store.add_object(f"o{i}") for i in range(4)]
+    store.save()
+    patterns = [_labels(store, ids[k % 4], (k, k + 20, 2 * k, 2 * k + 30)) for k in range(12)]
+    valid = {p.tobytes() for p in patterns} | {np.zeros_like(patterns[0]).tobytes()}
+    seen, stop = [], threading.Event()
+
+    def read() -> None:
+        with Store.open(store.path, read_only=True) as reader:
+            while not stop.is_set():
+                seen.append(reader.read_frame(0).tobytes())
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        for p in patterns * 3:
+            store.set_masks(0, p)
+            store.save()
+    finally:
+        stop.set()
+        thread.join()
+    store.close()
+    assert len(seen) > 10 and all(s in valid for s in seen)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -108,10 +110,10 @@ class Store(EditsMixin, CatalogMixin, HistoryMixin):
             MaskArray.create(tmp, int(n_frames), int(height), int(width))
             (tmp / LOCK_FILE).touch()
             os.rename(tmp, path)
-        except BaseException:
-            import shutil
-
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError) and path.exists():
+                raise StoreError(f"{path} was created meanwhile by someone else; open it") from None
             raise
         return cls.open(path)
 
@@ -373,7 +375,12 @@ class Store(EditsMixin, CatalogMixin, HistoryMixin):
                 out[i] = self.read_frame(frame)
         return out
 
-    def save_layers(self, labels, names, **options) -> list[int]:  # noqa: ANN001
+    def save_layers(
+        self,
+        labels: np.ndarray | Mapping[int, np.ndarray],
+        names: Mapping[int, str],
+        **options: Any,
+    ) -> list[int]:
         """Write napari-style label layers as one correction; see ``layers.save_layers``."""
         return save_layers(self, labels, names, **options)
 
