@@ -23,6 +23,8 @@ from actionvos_napari.layers import META, role_layers
 from actionvos_napari.model_output import mask_volumes
 from actionvos_napari.objects_table import ObjectsTable
 from actionvos_napari.segment_job import SegmentOutcome, explain, run_segment
+from actionvos_napari.store_box import StoreBox
+from actionvos_napari.store_io import role_pair, save_action
 
 if TYPE_CHECKING:
     import napari
@@ -59,14 +61,18 @@ class SegmentWidget(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.table = ObjectsTable(self._toggle_object, self)
+        self.store_box = StoreBox(self)
+        self._watched: set[int] = set()
         for w in (self.clip_box, self.action_box):
             layout.addWidget(w)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
         layout.addWidget(self.table)
+        layout.addWidget(self.store_box)
 
         self.run_button.clicked.connect(self.run)
+        self.store_box.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self._cancel.set)
         self.action_box.threshold.valueChanged.connect(self._regate)
         layers = self.viewer.layers
@@ -90,6 +96,8 @@ class SegmentWidget(QWidget):
         layer = self.clip_layer()
         self.clip_box.show_layer(layer)
         meta = layer.metadata.get(META, {}) if layer is not None else {}
+        self.store_box.suggest(meta.get("path"))
+        self._watch_edits()
         if meta.get("narration") and not self.action_box.narration.text():
             self.action_box.narration.setText(meta["narration"])
         if meta.get("objects") and not self.action_box.objects.text():
@@ -225,3 +233,55 @@ class SegmentWidget(QWidget):
             layer.metadata[META]["human"] = overrides
             layer.refresh()
         self.table.set_reason(index, f"set {'active' if make_active else 'inactive'} by you")
+
+    # --- save ------------------------------------------------------------------------------
+    def _watch_edits(self) -> None:
+        """Remember which frames a person paints in the mask layers (saved as verified)."""
+        for role in ("active", "inactive"):
+            layer = self._mask_layer(role)
+            if layer is not None and id(layer) not in self._watched:
+                self._watched.add(id(layer))
+                layer.events.paint.connect(lambda event, lyr=layer: self._painted(lyr))
+
+    def _painted(self, layer: Any) -> None:
+        frame = int(self.viewer.dims.current_step[0])
+        edited = set(layer.metadata[META].get("edited_frames", []))
+        edited.add(frame)
+        layer.metadata[META]["edited_frames"] = sorted(edited)
+
+    def save(self) -> Any:
+        """Save the two mask layers and the flags into the label store, in a worker thread."""
+        act, inact = self._mask_layer("active"), self._mask_layer("inactive")
+        try:
+            if act is None or inact is None:
+                raise ActionVOSError("there are no ActionVOS mask layers to save yet")
+            path = self.store_box.target()
+        except ActionVOSError as exc:
+            self._fail(exc)
+            return None
+        active, inactive, meta = role_pair(
+            [(np.asarray(lyr.data), {"metadata": lyr.metadata}, "labels") for lyr in (act, inact)]
+        )
+        clip = self.clip_layer()
+        if clip is not None:
+            meta["clip"] = clip.metadata.get(META, {}).get("path")
+        self.status.setText(f"saving to {path}…")
+        self.store_box.save_button.setEnabled(False)
+        worker = create_worker(
+            save_action,
+            path,
+            active,
+            inactive,
+            meta,
+            _start_thread=False,
+            _connect={
+                "returned": lambda changed: self.status.setText(
+                    f"saved to {path} ({len(changed)} frames changed)"
+                ),
+                "errored": self._fail,
+                "finished": lambda: self.store_box.save_button.setEnabled(True),
+            },
+        )
+        self.save_worker = worker
+        worker.start()
+        return worker
