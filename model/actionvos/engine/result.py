@@ -45,6 +45,8 @@ class EngineResult:
     input_size: tuple[int, int]  # (h, w) of the network input
     threshold: float = POSITIVE_THRESHOLD
     windows: list[WindowResult] = field(default_factory=list)
+    # The last frame's full-size probabilities: label maps at two thresholds cost one resize.
+    _last: tuple[int, torch.Tensor] | None = field(default=None, repr=False, compare=False)
 
     # --- sizes -----------------------------------------------------------------------------
     @property
@@ -99,14 +101,19 @@ class EngineResult:
     # --- masks -----------------------------------------------------------------------------
     def probabilities(self, t: int) -> np.ndarray:
         """Ungated probability per object at frame ``t``, original size: ``float32 [N,H0,W0]``."""
-        return self._probs(t)[:, 0].numpy()
+        return self._probs(t)[:, 0].numpy().copy()
 
     def _probs(self, t: int, objects: list[int] | None = None) -> torch.Tensor:
+        last = self._last
+        if last is not None and last[0] == t:
+            return last[1] if objects is None else last[1][objects]
         w = self._window_of(t)
         logits = w.logits[:, t - w.start][:, None]
         if objects is not None:
-            logits = logits[objects]
-        return upsample_probs(logits, self.frame_size)
+            return upsample_probs(logits[objects], self.frame_size)
+        probs = upsample_probs(logits, self.frame_size)
+        self._last = (t, probs)
+        return probs
 
     def label_map(self, t: int, threshold: float | None = None) -> np.ndarray:
         """The official merged label map of frame ``t``: ``uint8 [H0, W0]``, k = object k-1."""

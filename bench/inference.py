@@ -1,0 +1,278 @@
+"""Official per-object loop vs the batched engine: speed, peak memory, identical label maps.
+
+Same weights (a random-weight model saved once, then loaded by every run), same clip, same
+objects. The loop runs one full forward per object per 36-frame window, as the official
+inference does; the engine encodes each window's frames once and decodes the objects as one
+batch. Every (mode, N) runs in a fresh process so peak memory is measured cleanly (RSS
+sampled in a thread, minus the RSS before the run; on CUDA ``max_memory_allocated``).
+
+    python bench/inference.py                        # CPU: R50, 360p, tiny text, 2 frames
+    python bench/inference.py --objects 6 --frames 4
+    python bench/inference.py --device cuda --backbone resnet101 --dtype bf16 --frames 36
+    python bench/inference.py --long                 # peak memory vs clip length (flat)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+OBJECTS = ["knife", "onion", "cutting board", "pan", "spoon", "plate", "tap", "sponge", "bowl"]
+OBJECTS += ["lid"]
+NARRATION = "cut onion into the pan"
+# The reference fixtures' tiny RoBERTa (same key names as roberta-base, smaller sizes).
+TINY_TEXT = {
+    "vocab_size": 1000,
+    "hidden_size": 768,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 12,
+    "intermediate_size": 512,
+    "max_position_embeddings": 66,
+    "type_vocab_size": 1,
+    "layer_norm_eps": 1e-05,
+    "hidden_act": "gelu",
+    "pad_token_id": 1,
+    "bos_token_id": 0,
+    "eos_token_id": 2,
+    "add_pooling_layer": True,
+}
+
+
+def synthetic_frames(count: int, height: int, width: int) -> np.ndarray:
+    """Smooth moving colour patterns (uint8 T x H x W x 3), cheap to make at any size."""
+    yy, xx = np.mgrid[:height, :width].astype(np.float32)
+    frames = np.empty((count, height, width, 3), np.uint8)
+    for t in range(count):
+        for c in range(3):
+            frames[t, ..., c] = 128 + 100 * np.sin(xx / (40 + 7 * c) + yy / 55 + 0.3 * t)
+    return frames
+
+
+def build_model(folder: Path, backbone: str) -> None:
+    """Save a random-weight model (fixture init recipe, objects made active) and tokenizer."""
+    import torch
+    from actionvos.checkpoints import save
+    from actionvos.checkpoints.recipe import apply_recipe
+    from actionvos.engine.prompts import build_prompts
+    from actionvos.engine.tokenizer import build_byte_bpe_tokenizer
+    from actionvos.network import ActionVOSNet, ModelConfig
+
+    torch.manual_seed(0)
+    net = ActionVOSNet(ModelConfig(backbone=backbone, text_config=dict(TINY_TEXT)))
+    apply_recipe(net, {"positive_cls_embed.3.bias": 1.51})
+    save(net, None, folder)
+    build_byte_bpe_tokenizer(folder / "tokenizer", build_prompts(OBJECTS, NARRATION) * 3, 1000)
+
+
+class PeakRSS:
+    """Highest resident set size seen while the block runs (sampled every 5 ms)."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.proc = psutil.Process()
+        self.peak = self.base = self.proc.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+
+def worker(job: dict) -> dict:
+    """One timed run in a fresh process; label maps go to ``job['out']`` (npz)."""
+    import torch
+
+    torch.set_num_threads(job["threads"])
+    from actionvos.engine.loader import load_engine
+    from actionvos.io import ArrayClip
+
+    engine = load_engine(
+        job["model"],
+        device=job["device"],
+        precision=job["dtype"],
+        short_side=job["short_side"],
+        object_batch=job["object_batch"],
+    )
+    frames = synthetic_frames(job["frames"], *job["frame_size"])
+    clip = ArrayClip(frames)
+    objects = OBJECTS[: job["n"]]
+    # Warm-up on one small frame: one-off kernel and allocator set-up is not inference cost.
+    engine.run(ArrayClip(frames[:1, :64, :64]), objects[:1], NARRATION, per_object=True)
+    cuda = engine.device.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    with PeakRSS() as rss:
+        t0 = time.perf_counter()
+        result = engine.run(clip, objects, NARRATION, per_object=job["per_object"])
+        if cuda:
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+    peak = (torch.cuda.max_memory_allocated() - base) if cuda else (rss.peak - rss.base)
+    if job.get("out"):
+        maps = {f"th{th}": np.stack(list(result.label_maps(th))) for th in (0.0, 0.75)}
+        logits = torch.cat([w.logits.float() for w in result.windows], 1).numpy()
+        pos = result.positive_per_frame()
+        np.savez_compressed(job["out"], logits=logits, positive=pos, **maps)
+    return {
+        "seconds": seconds,
+        "peak_mb": peak / 2**20,
+        "stored_mb": sum(w.logits.nbytes for w in result.windows) / 2**20,
+        "active": int(result.active().sum()),
+    }
+
+
+def run_job(job: dict) -> dict:
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(worker, (job,))
+
+
+def compare(a: str, b: str) -> str:
+    """'yes' when both runs' label maps are identical at both thresholds; otherwise how many
+    pixels differ and how close the first run's probabilities there are to a decision."""
+    import torch
+    from actionvos.engine.postprocess import upsample_probs
+
+    x, y = np.load(a), np.load(b)
+    dlogit = float(np.abs(x["logits"] - y["logits"]).max())
+    note = f"max|dlogit| {dlogit:.1e}"
+    keys = [k for k in x.files if k.startswith("th")]
+    differ = sum(int((x[k] != y[k]).sum()) for k in keys)
+    if differ == 0:
+        return f"yes ({note})"
+    size = x[keys[0]].shape[1:]
+    margin = 0.0
+    for t in sorted({int(t) for k in keys for t in np.nonzero(x[k] != y[k])[0]}):
+        p = upsample_probs(torch.from_numpy(x["logits"][:, t : t + 1]), size)[:, 0].numpy()
+        bad = np.zeros(size, bool)
+        for k in keys:
+            bad |= x[k][t] != y[k][t]
+        q = np.sort(np.concatenate([np.full((1, *size), 0.1), p]), 0)
+        gap = np.minimum(np.abs(p - 0.5).min(0), q[-1] - q[-2])
+        margin = max(margin, float(gap[bad].max()))
+    total = sum(x[k].size for k in keys)
+    return f"no: {differ}/{total} px, all within {margin:.1e} of a decision ({note})"
+
+
+def speed_table(args: argparse.Namespace, model: Path, tmp: Path) -> None:
+    head = (
+        f"{'N':>3} {'loop fps':>9} {'batch fps':>10} {'ratio':>6} {'loop MB':>8} "
+        f"{'batch MB':>9} {'kept MB':>8} {'active':>7}  identical maps"
+    )
+    print(head)
+    for n in args.objects:
+        res: dict[str, dict] = {}
+        for _ in range(args.repeat):  # alternate the modes so both see the same machine load
+            for mode in ("loop", "batched"):
+                job = dict(
+                    base_job(args, model),
+                    n=n,
+                    per_object=mode == "loop",
+                    frames=args.frames,
+                    out=str(tmp / f"{mode}{n}.npz"),
+                )
+                r = run_job(job)
+                if mode not in res or r["seconds"] < res[mode]["seconds"]:
+                    res[mode] = r
+        lo, ba = res["loop"], res["batched"]
+        fps_l, fps_b = args.frames / lo["seconds"], args.frames / ba["seconds"]
+        same = compare(str(tmp / f"loop{n}.npz"), str(tmp / f"batched{n}.npz"))
+        print(
+            f"{n:>3} {fps_l:>9.3f} {fps_b:>10.3f} {fps_b / fps_l:>6.2f} {lo['peak_mb']:>8.0f} "
+            f"{ba['peak_mb']:>9.0f} {ba['stored_mb']:>8.2f} {ba['active']:>4}/{n:<2}  {same}",
+            flush=True,
+        )
+
+
+def long_table(args: argparse.Namespace, model: Path) -> None:
+    print(f"\n--long: batched engine, N={args.long_objects}, short side {args.long_short_side}")
+    print(f"{'frames':>7} {'windows':>8} {'seconds':>8} {'fps':>7} {'peak MB':>8} {'kept MB':>8}")
+    for frames in args.long_frames:
+        job = dict(
+            base_job(args, model),
+            n=args.long_objects,
+            per_object=False,
+            frames=frames,
+            short_side=args.long_short_side,
+            out=None,
+        )
+        r = run_job(job)
+        print(
+            f"{frames:>7} {-(-frames // 36):>8} {r['seconds']:>8.1f} {frames / r['seconds']:>7.2f} "
+            f"{r['peak_mb']:>8.0f} {r['stored_mb']:>8.2f}",
+            flush=True,
+        )
+
+
+def base_job(args: argparse.Namespace, model: Path) -> dict:
+    return {
+        "model": str(model),
+        "device": args.device,
+        "dtype": args.dtype,
+        "threads": args.threads,
+        "short_side": args.short_side,
+        "frame_size": tuple(args.frame_size),
+        "object_batch": args.object_batch,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--backbone", default="resnet50")
+    ap.add_argument("--dtype", default="fp32", choices=("fp32", "bf16"))
+    ap.add_argument("--frames", type=int, default=2, help="clip length for the speed table")
+    ap.add_argument("--objects", type=int, nargs="+", default=[1, 3, 6, 10])
+    ap.add_argument("--short-side", type=int, default=360, help="network input shorter side")
+    ap.add_argument("--frame-size", type=int, nargs=2, default=[720, 1280], metavar=("H", "W"))
+    ap.add_argument("--object-batch", type=int, default=None, help="engine sub-batch size")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per cell; the fastest counts")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--long", action="store_true", help="only the memory-vs-length table")
+    ap.add_argument("--long-frames", type=int, nargs="+", default=[36, 144])
+    ap.add_argument("--long-objects", type=int, default=3)
+    ap.add_argument("--long-short-side", type=int, default=96)
+    ap.add_argument("--model", type=Path, help="use this saved model folder (needs tokenizer/)")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench_inference_") as tmp_name:
+        tmp = Path(tmp_name)
+        model = args.model
+        if model is None:
+            model = tmp / "model"
+            build_model(model, args.backbone)
+        cfg = json.loads((model / "config.json").read_text())
+        print(
+            f"device={args.device} dtype={args.dtype} threads={args.threads} "
+            f"backbone={cfg['backbone']} text layers={cfg['text_config']['num_hidden_layers']} "
+            f"frames={args.frames} {args.frame_size[0]}x{args.frame_size[1]} -> short side "
+            f"{args.short_side}; fps = clip frames per second with all N objects"
+        )
+        if not args.long:
+            speed_table(args, model, tmp)
+        else:
+            long_table(args, model)
+
+
+if __name__ == "__main__":
+    main()
