@@ -8,8 +8,6 @@ With N = 1 and unpadded ids it reproduces the official single-caption forward.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -197,7 +195,23 @@ class ActionVOSNet(nn.Module):
         return out
 
     def decode(self, vis: VisualFeatures, txt: TextFeatures, with_aux: bool = True) -> dict:
-        """Text-conditioned part for all N captions of ``txt`` on the clip ``vis``."""
+        """Text-conditioned part for all N captions of ``txt`` on the clip ``vis``.
+
+        Returns pred_logits [N,T,Q,K], pred_boxes [N,T,Q,4], pred_masks [N,T,Q,h/4,w/4],
+        pred_positives [N,1], aux_outputs (the earlier decoder layers, unless ``with_aux`` is
+        False) and, in eval mode, reference_points [N,T,Q,2]. Captions are processed in
+        groups whose encoder memory fits ``chunk_elements``, so memory does not grow with N.
+        """
+        t, s = vis.num_frames, vis.src.shape[1]
+        group = max(1, self.chunk_elements // (t * s * self.config.hidden_dim))
+        if len(txt) <= group:
+            return self._decode_group(vis, txt, with_aux)
+        parts = [
+            self._decode_group(vis, txt[i : i + group], with_aux) for i in range(0, len(txt), group)
+        ]
+        return _concat_outputs(parts)
+
+    def _decode_group(self, vis: VisualFeatures, txt: TextFeatures, with_aux: bool) -> dict:
         cfg = self.config
         n, t, q, c = len(txt), vis.num_frames, cfg.num_queries, cfg.hidden_dim
         word_mask = txt.mask if bool(txt.mask.any()) else None
@@ -288,6 +302,11 @@ class ActionVOSNet(nn.Module):
         return self.decode(self.encode_visual(frames), self.encode_text(input_ids, attention_mask))
 
 
-def prior_bias(prob: float = 0.01) -> float:
-    """Bias giving sigmoid = prob: the upstream init of class and positive heads."""
-    return -math.log((1 - prob) / prob)
+def _concat_outputs(parts: list[dict]) -> dict:
+    """Concatenate decode outputs of caption groups along the caption dimension."""
+    out = {k: torch.cat([p[k] for p in parts]) for k, v in parts[0].items() if k != "aux_outputs"}
+    out["aux_outputs"] = [
+        {k: torch.cat([p["aux_outputs"][i][k] for p in parts]) for k in aux}
+        for i, aux in enumerate(parts[0]["aux_outputs"])
+    ]
+    return out

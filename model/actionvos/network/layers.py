@@ -46,9 +46,9 @@ def inverse_sigmoid(x: Tensor, eps: float = 1e-5) -> Tensor:
 def ffn(x: Tensor, linear1: nn.Linear, linear2: nn.Linear, max_rows: int | None = None) -> Tensor:
     """linear2(relu(linear1(x))) over the last dim, in row chunks to bound the hidden tensor."""
     if max_rows is None or x.numel() // x.shape[-1] <= max_rows:
-        return linear2(F.relu(linear1(x)))
+        return linear2(F.relu(linear1(x), inplace=True))
     flat = x.reshape(-1, x.shape[-1])
     out = flat.new_empty(flat.shape[0], linear2.out_features)
     for i in range(0, flat.shape[0], max_rows):
-        out[i : i + max_rows] = linear2(F.relu(linear1(flat[i : i + max_rows])))
+        out[i : i + max_rows] = linear2(F.relu(linear1(flat[i : i + max_rows]), inplace=True))
     return out.view(*x.shape[:-1], linear2.out_features)

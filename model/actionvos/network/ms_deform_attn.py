@@ -202,10 +202,13 @@ class MSDeformAttn(nn.Module):
             w = self.sampling_offsets.weight.view(m, lv, p, 2, -1)
             w = w.permute(3, 0, 1, 2, 4).reshape(2 * m * lv * p, -1)
             bias = self.sampling_offsets.bias.view(m, lv, p, 2).permute(3, 0, 1, 2).reshape(-1)
-            off = F.linear(query, w, bias).view(b, lq, 2, m, lv, p)
-            px, py = pixel_positions(reference, off[:, :, 0], off[:, :, 1], shapes, p)
+            # Positions and weights in float32 even under half precision: a 16-bit pixel
+            # coordinate near 100 is only good to ~0.06 px.
+            off = F.linear(query, w, bias).float().view(b, lq, 2, m, lv, p)
+            ref = reference.float()
+            px, py = pixel_positions(ref, off[:, :, 0], off[:, :, 1], shapes, p)
             del off
-            out = sample_bag(value, shapes, px, py, attn)
+            out = sample_bag(value, shapes, px, py, attn.float())
         elif self.sampler == "grid":
             offsets = self.sampling_offsets(query).view(b, lq, m, lv, p, 2)
             loc = self.normalised_locations(reference, offsets, shapes)
