@@ -6,7 +6,10 @@ S = 4820 tokens per frame) and of the decoder (5 queries per frame); 8 heads x 3
 with the sampler switched, and checks both give the same output. A third column times a
 plain gather variant (index_select of all corner rows, then a weighted sum) for comparison.
 
-    python bench/ms_deform_attn.py [--frames 2] [--repeat 3] [--device cpu|cuda]
+    python bench/ms_deform_attn.py [--frames 2] [--repeat 5] [--device cpu|cuda] [--network]
+
+``--network`` also times a whole ``ActionVOSNet.decode`` (R50, tiny random text encoder,
+360x640, one caption) with every MSDeformAttn switched to each sampler.
 """
 
 from __future__ import annotations
@@ -85,11 +88,49 @@ def run_case(
     return timed_interleaved(fns, repeat, dev), diff
 
 
+TINY_TEXT = {
+    "vocab_size": 100,
+    "hidden_size": 768,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 12,
+    "intermediate_size": 256,
+    "max_position_embeddings": 40,
+    "type_vocab_size": 1,
+    "pad_token_id": 1,
+}
+
+
+def network_case(frames: int, repeat: int, dev: str) -> None:
+    from actionvos.network import ActionVOSNet, ModelConfig
+
+    torch.manual_seed(0)
+    net = ActionVOSNet(ModelConfig(backbone="resnet50", text_config=TINY_TEXT)).to(dev).eval()
+    clip = torch.randn(frames, 3, 360, 640, device=dev)
+    ids = torch.tensor([[0, 11, 12, 13, 14, 2]], device=dev)
+    attn_modules = [m for m in net.modules() if isinstance(m, msda.MSDeformAttn)]
+    with torch.inference_mode():
+        vis = net.encode_visual(clip)
+        txt = net.encode_text(ids, torch.ones_like(ids))
+
+        def decode(sampler: str) -> torch.Tensor:
+            for m in attn_modules:
+                m.sampler = sampler
+            return net.decode(vis, txt, with_aux=False)["pred_masks"]
+
+        diff = float((decode("grid") - decode("bag")).abs().max())
+        t = timed_interleaved({k: (lambda k=k: decode(k)) for k in ("grid", "bag")}, repeat, dev)
+    print(
+        f"{'network decode':<16}{t['grid']:>9.4f}{'-':>10}{t['bag']:>9.4f}"
+        f"{t['grid'] / t['bag']:>10.2f}{diff:>11.2e}  (pred_masks)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--network", action="store_true", help="also time a whole decode")
     args = ap.parse_args()
     dev = args.device
     starts = [0]
@@ -106,6 +147,8 @@ def main() -> None:
                 f"{case:<16}{t['grid']:>9.4f}{t['gather']:>10.4f}{t['bag']:>9.4f}"
                 f"{t['grid'] / t['bag']:>10.2f}{diff:>11.2e}"
             )
+    if args.network:
+        network_case(args.frames, max(2, args.repeat // 2), dev)
 
 
 if __name__ == "__main__":

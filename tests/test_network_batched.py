@@ -102,3 +102,24 @@ def test_visual_features_are_caption_free_and_reusable(batch) -> None:
     h, w = fixture_tensors()["inputs.imgs"].shape[-2:]
     assert vis.size == (h, w)
     assert out["pred_masks"].shape[-2:] == (-(-h // 4), -(-w // 4))
+
+
+def test_explicit_pixel_mask_path(batch) -> None:
+    """An all-valid pixel mask reproduces the unmasked run; a padded one runs per level."""
+    net = fixture_model()
+    _, txt, out = batch
+    imgs = fixture_tensors()["inputs.imgs"]
+    t, _, h, w = imgs.shape
+    with torch.inference_mode():
+        vis = net.encode_visual(imgs, pixel_mask=torch.zeros(t, h, w, dtype=torch.bool))
+        same = net.decode(vis, txt[:2], with_aux=False)
+        pad = torch.zeros(t, h, w, dtype=torch.bool)
+        pad[:, :, w - 32 :] = True
+        padded = net.decode(net.encode_visual(imgs, pixel_mask=pad), txt[:2], with_aux=False)
+    for name in HEADS:
+        atol = 2e-3 if name == "pred_masks" else 1e-4
+        torch.testing.assert_close(same[name], out[name][:2], rtol=1e-4, atol=atol)
+    assert vis.padding_mask is not None and not bool(vis.padding_mask.any())
+    assert padded["pred_masks"].shape == same["pred_masks"].shape
+    assert bool(torch.isfinite(padded["pred_masks"]).all())
+    assert float((padded["pred_logits"] - same["pred_logits"]).abs().max()) > 1e-4
