@@ -133,9 +133,9 @@ def test_referformer_without_head() -> None:
         for k, v in official_state(fixture_model()).items()
         if not k.startswith("positive_cls_embed.")
     }
-    with pytest.raises(CheckpointError, match="ReferFormer checkpoint without the ActionVOS head"):
-        fit_state(fresh_model(), state, "rf.pth")
     net = fresh_model()
+    with pytest.raises(CheckpointError, match="ReferFormer checkpoint without the ActionVOS head"):
+        fit_state(net, state, "rf.pth")  # raises before changing anything
     with pytest.warns(MissingHeadWarning, match="positive probability 0.01"):
         fit_state(net, state, "rf.pth", allow_missing_head=True)
     logit = run_caption(net)["pred_positives"]
