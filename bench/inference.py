@@ -73,19 +73,31 @@ def build_model(folder: Path, backbone: str) -> None:
 
 
 class PeakRSS:
-    """Highest resident set size seen while the block runs (sampled every 5 ms)."""
+    """Highest resident set size seen while the block runs (sampled every 5 ms).
+
+    ``mark()`` closes a segment (one window) and starts the next, so per-window peaks show
+    whether memory grows with clip length.
+    """
 
     def __init__(self) -> None:
         import psutil
 
         self.proc = psutil.Process()
         self.peak = self.base = self.proc.memory_info().rss
+        self.segment = self.base
+        self.segments: list[int] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.wait(0.005):
-            self.peak = max(self.peak, self.proc.memory_info().rss)
+            rss = self.proc.memory_info().rss
+            self.peak = max(self.peak, rss)
+            self.segment = max(self.segment, rss)
+
+    def mark(self) -> None:
+        self.segments.append(max(self.segment, self.proc.memory_info().rss) - self.base)
+        self.segment = 0
 
     def __enter__(self) -> PeakRSS:
         self._thread.start()
@@ -123,8 +135,15 @@ def worker(job: dict) -> dict:
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
     with PeakRSS() as rss:
+
+        def progress(done: int, total: int, message: str) -> None:
+            if message.endswith(": done"):
+                rss.mark()
+
         t0 = time.perf_counter()
-        result = engine.run(clip, objects, NARRATION, per_object=job["per_object"])
+        result = engine.run(
+            clip, objects, NARRATION, per_object=job["per_object"], progress=progress
+        )
         if cuda:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - t0
@@ -137,6 +156,7 @@ def worker(job: dict) -> dict:
     return {
         "seconds": seconds,
         "peak_mb": peak / 2**20,
+        "window_peaks_mb": [p / 2**20 for p in rss.segments],
         "stored_mb": sum(w.logits.nbytes for w in result.windows) / 2**20,
         "active": int(result.active().sum()),
     }
@@ -205,8 +225,14 @@ def speed_table(args: argparse.Namespace, model: Path, tmp: Path) -> None:
 
 
 def long_table(args: argparse.Namespace, model: Path) -> None:
+    # A fixed mmap threshold makes glibc return large freed buffers at once, so RSS follows
+    # live memory instead of the allocator's high-water mark.
+    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 20))
     print(f"\n--long: batched engine, N={args.long_objects}, short side {args.long_short_side}")
-    print(f"{'frames':>7} {'windows':>8} {'seconds':>8} {'fps':>7} {'peak MB':>8} {'kept MB':>8}")
+    print(
+        f"{'frames':>7} {'windows':>8} {'seconds':>8} {'fps':>6} {'peak MB':>8} "
+        f"{'kept MB':>8}  peak MB per window"
+    )
     for frames in args.long_frames:
         job = dict(
             base_job(args, model),
@@ -217,9 +243,10 @@ def long_table(args: argparse.Namespace, model: Path) -> None:
             out=None,
         )
         r = run_job(job)
+        windows = " ".join(f"{p:.0f}" for p in r["window_peaks_mb"])
         print(
-            f"{frames:>7} {-(-frames // 36):>8} {r['seconds']:>8.1f} {frames / r['seconds']:>7.2f} "
-            f"{r['peak_mb']:>8.0f} {r['stored_mb']:>8.2f}",
+            f"{frames:>7} {len(r['window_peaks_mb']):>8} {r['seconds']:>8.1f} "
+            f"{frames / r['seconds']:>6.2f} {r['peak_mb']:>8.0f} {r['stored_mb']:>8.2f}  {windows}",
             flush=True,
         )
 
