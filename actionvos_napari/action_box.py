@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from actionvos.engine.postprocess import POSITIVE_THRESHOLD
-from actionvos.engine.preprocess import SHORT_SIDE
-from actionvos.errors import InputError
 from qtpy.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -17,6 +14,10 @@ from qtpy.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+
+from actionvos.engine.postprocess import POSITIVE_THRESHOLD
+from actionvos.engine.preprocess import SHORT_SIDE
+from actionvos.errors import InputError
 
 
 def parse_objects(text: str) -> list[str]:

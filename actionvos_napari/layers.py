@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from actionvos.palette import davis_palette
 from napari.utils.colormaps import DirectLabelColormap
+
+from actionvos.palette import davis_palette
 
 META = "actionvos"
 ACTIVE, INACTIVE = "active", "inactive"

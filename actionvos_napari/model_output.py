@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
+
 from actionvos.errors import Cancelled
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from actionvos.io import open_clip
 from actionvos.io.dataset import ActionVOSDataset
-
 from actionvos_napari.layers import clip_layer_data, mask_layers
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from actionvos.engine.loader import load_engine
 from actionvos.labeling import label_objects
-
 from actionvos_napari.model_output import mask_volumes
 
 Progress = Callable[[int, int, str], None]

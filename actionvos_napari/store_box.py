@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from qtpy.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QPushButton
+
 from actionvos.errors import InputError
 from actionvos.paths import default_store_path
-from qtpy.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QPushButton
 
 
 class StoreBox(QGroupBox):

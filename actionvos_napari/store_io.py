@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from actionvos.errors import InputError, StoreError
 from actionvos.store import FrameState, Source, Store
 from actionvos.store.schema import DATABASE_FILE
-
 from actionvos_napari.layers import META, merge_roles
 
 STATES = {"model": FrameState.MODEL, "pseudo-label": FrameState.PSEUDO}

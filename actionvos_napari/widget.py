@@ -11,12 +11,12 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from actionvos.errors import ActionVOSError, Cancelled
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from actionvos.errors import ActionVOSError, Cancelled
 from actionvos_napari.action_box import ActionBox
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
 from actionvos_napari.layers import META, role_layers

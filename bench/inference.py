@@ -59,6 +59,7 @@ def synthetic_frames(count: int, height: int, width: int) -> np.ndarray:
 def build_model(folder: Path, backbone: str) -> None:
     """Save a random-weight model (fixture init recipe, objects made active) and tokenizer."""
     import torch
+
     from actionvos.checkpoints import save
     from actionvos.checkpoints.recipe import apply_recipe
     from actionvos.engine.prompts import build_prompts
@@ -171,6 +172,7 @@ def compare(a: str, b: str) -> str:
     """'yes' when both runs' label maps are identical at both thresholds; otherwise how many
     pixels differ and how close the first run's probabilities there are to a decision."""
     import torch
+
     from actionvos.engine.postprocess import upsample_probs
 
     x, y = np.load(a), np.load(b)

@@ -18,6 +18,7 @@ import argparse
 import time
 
 import torch
+
 from actionvos.network import ms_deform_attn as msda
 
 SHAPES = [(45, 80), (23, 40), (12, 20), (6, 10)]

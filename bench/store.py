@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import zarr
-from actionvos.store import FrameState, Store
 from zarr.codecs import ZstdCodec
+
+from actionvos.store import FrameState, Store
 
 OUT = Path(__file__).resolve().parent / "out"
 H, W = 1080, 1920

@@ -12,9 +12,10 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file
+
 from actionvos.checkpoints.recipe import apply_recipe
 from actionvos.network import ActionVOSNet, ModelConfig
-from safetensors.torch import load_file
 
 DATA = Path(__file__).parent / "data"
 FIXTURE_JSON = DATA / "fixture_r50.json"

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+
 from actionvos.store import Store
 
 VIDEO = "P01_107"

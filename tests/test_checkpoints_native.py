@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from actionvos.checkpoints import load, load_any, save
-from actionvos.errors import CheckpointError
 from network_models import fixture_config, fixture_model
 from safetensors import safe_open
+
+from actionvos.checkpoints import load, load_any, save
+from actionvos.errors import CheckpointError
 
 
 def test_save_load_round_trip(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from network_models import fixture_config, fixture_model, fixture_tensors, fresh_model
+
 from actionvos.checkpoints import (
     MissingHeadWarning,
     describe,
@@ -27,7 +29,6 @@ from actionvos.checkpoints import (
 from actionvos.checkpoints.fit import expected_shapes
 from actionvos.errors import CheckpointError
 from actionvos.network import BACKBONES, ActionVOSNet, ModelConfig
-from network_models import fixture_config, fixture_model, fixture_tensors, fresh_model
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from actionvos.checkpoints import save
 from actionvos.checkpoints.recipe import apply_recipe
 from actionvos.cli import main

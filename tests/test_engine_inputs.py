@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
 from actionvos.engine.device import autocast, resolve_device, resolve_precision
 from actionvos.engine.preprocess import (
     IMAGENET_MEAN,

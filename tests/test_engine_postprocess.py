@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
+
 from actionvos.engine.postprocess import (
     caption_probs,
     merge_label_map,
     positive_probs,
     select_queries,
 )
-from safetensors.torch import load_file
 
 DATA = Path(__file__).parent / "data"
 

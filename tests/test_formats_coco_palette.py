@@ -6,14 +6,15 @@ import json
 
 import numpy as np
 import pytest
+from pycocotools import mask as mask_utils
+from store_synthetic import digest, masks_by_name, new_store, standard_visor
+
 from actionvos.errors import InputError, StoreError
 from actionvos.formats.coco_rle import export_coco_rle, import_coco_rle
 from actionvos.formats.palette_folder import export_palette_folder, import_palette_folder
 from actionvos.formats.visor import import_visor
 from actionvos.palette import read_palette_png
 from actionvos.store import FrameState, Source, Store
-from pycocotools import mask as mask_utils
-from store_synthetic import digest, masks_by_name, new_store, standard_visor
 
 
 def _source_store(tmp_path):

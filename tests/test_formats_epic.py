@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from store_synthetic import VIDEO, digest, new_store, write_narrations
+
 from actionvos.errors import InputError
 from actionvos.formats.epic_narrations import import_epic_narrations, read_epic_narrations
 from actionvos.store import Store
-from store_synthetic import VIDEO, digest, new_store, write_narrations
 
 
 def test_narrations_of_the_video_become_actions_in_store_frames(tmp_path):

@@ -6,16 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from actionvos.errors import InputError
-from actionvos.formats.actionvos_layout import export_actionvos_layout
-from actionvos.formats.actionvos_layout_import import import_actionvos_layout
-from actionvos.formats.epic_narrations import import_epic_narrations
-from actionvos.formats.visor import import_visor
-from actionvos.formats.visor_hos import import_visor_hos
-from actionvos.io.dataset import ActionVOSDataset
-from actionvos.palette import read_palette_png, write_palette_png
-from actionvos.store import Source, Store
-from actionvos.store.pseudo_labels import apply_pseudo_labels
 from PIL import Image
 from store_synthetic import (
     VIDEO,
@@ -26,6 +16,17 @@ from store_synthetic import (
     write_hos,
     write_narrations,
 )
+
+from actionvos.errors import InputError
+from actionvos.formats.actionvos_layout import export_actionvos_layout
+from actionvos.formats.actionvos_layout_import import import_actionvos_layout
+from actionvos.formats.epic_narrations import import_epic_narrations
+from actionvos.formats.visor import import_visor
+from actionvos.formats.visor_hos import import_visor_hos
+from actionvos.io.dataset import ActionVOSDataset
+from actionvos.palette import read_palette_png, write_palette_png
+from actionvos.store import Source, Store
+from actionvos.store.pseudo_labels import apply_pseudo_labels
 
 
 def _frame_rgb(frame: int) -> np.ndarray:

@@ -6,11 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from store_synthetic import digest, new_store, standard_visor, write_hos, write_visor
+
 from actionvos.errors import InputError
 from actionvos.formats.visor import import_visor
 from actionvos.formats.visor_hos import import_visor_hos, object_boxes_xyxy, object_mask
 from actionvos.store import FrameState, Store
-from store_synthetic import digest, new_store, standard_visor, write_hos, write_visor
 
 
 def test_visor_polygons_land_on_the_mapped_frames_scaled_and_in_order(tmp_path):

@@ -6,12 +6,13 @@ import threading
 
 import numpy as np
 import pytest
-from actionvos.errors import Cancelled, ClipError
-from actionvos.io import ArrayClip, NumberedFrameNames
-from actionvos.io.lru import FrameCache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from io_synthetic import synthetic_frames
+
+from actionvos.errors import Cancelled, ClipError
+from actionvos.io import ArrayClip, NumberedFrameNames
+from actionvos.io.lru import FrameCache
 
 FRAMES = synthetic_frames(9, 16, 24)
 

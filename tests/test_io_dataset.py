@@ -6,12 +6,13 @@ import json
 
 import numpy as np
 import pytest
+from io_synthetic import synthetic_frames
+from PIL import Image
+
 from actionvos.errors import ClipError
 from actionvos.io import FrameFolderClip
 from actionvos.io.dataset import ActionVOSDataset, ObjectClass
 from actionvos.palette import write_palette_png
-from io_synthetic import synthetic_frames
-from PIL import Image
 
 SEQS = [
     {

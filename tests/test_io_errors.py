@@ -5,10 +5,11 @@ from __future__ import annotations
 import av
 import numpy as np
 import pytest
-from actionvos.errors import ClipError
-from actionvos.io import FrameFolderClip, VideoClip, open_clip, write_video
 from io_synthetic import synthetic_frames
 from PIL import Image
+
+from actionvos.errors import ClipError
+from actionvos.io import FrameFolderClip, VideoClip, open_clip, write_video
 
 
 @pytest.fixture(scope="module")

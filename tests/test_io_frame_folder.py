@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from io_synthetic import nearest_original, synthetic_frames
+from PIL import Image
+
 from actionvos.errors import ClipError
 from actionvos.io import FrameFolderClip, open_clip
 from actionvos.io.frame_folder import natural_key
-from io_synthetic import nearest_original, synthetic_frames
-from PIL import Image
 
 
 @pytest.fixture(scope="module")

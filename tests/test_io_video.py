@@ -7,9 +7,10 @@ import threading
 import av
 import numpy as np
 import pytest
+from io_synthetic import nearest_original, reference_decode, synthetic_frames, write_vfr_video
+
 from actionvos.errors import Cancelled, ClipError, InputError
 from actionvos.io import VideoClip, build_index, open_clip, write_video
-from io_synthetic import nearest_original, reference_decode, synthetic_frames, write_vfr_video
 
 N, FPS, GOP = 30, 30.0, 8
 

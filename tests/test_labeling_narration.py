@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from actionvos.errors import InputError
 from actionvos.labeling import load_epic_nouns, narration_classes, narration_mentions
 from actionvos.labeling.vocabulary import instance_phrase, read_epic_nouns, singular, tokens

@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+
 from actionvos.errors import Cancelled, InputError
 from actionvos.labeling import (
     REASON_CONTACT,

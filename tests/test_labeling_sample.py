@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from actionvos.labeling import label_objects, raw_weight_maps
 from actionvos.sample import make_kitchen_clip
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from safetensors.numpy import load_file
+
 from actionvos.errors import InputError
 from actionvos.labeling import (
     PAPER_LAMBDAS,
@@ -17,7 +19,6 @@ from actionvos.labeling import (
     raw_weight_map,
     raw_weight_maps,
 )
-from safetensors.numpy import load_file
 
 DATA = Path(__file__).parent / "data"
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from actionvos.losses import ActionVOSCriterion, LossSettings, clip_target
 from safetensors.torch import load_file
+
+from actionvos.losses import ActionVOSCriterion, LossSettings, clip_target
 
 DATA = Path(__file__).parent / "data"
 HEADS = ("pred_logits", "pred_boxes", "pred_masks", "pred_positives")

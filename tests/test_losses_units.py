@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from actionvos.errors import InputError
 from actionvos.losses import (
     ActionVOSCriterion,

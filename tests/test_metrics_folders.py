@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from actionvos.cli import main
 from actionvos.errors import Cancelled, ClipError, InputError
 from actionvos.metrics import evaluate_folders, load_split

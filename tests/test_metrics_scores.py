@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from actionvos.errors import InputError
-from actionvos.metrics import MetricAccumulator, ObjectSample, summarise
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from actionvos.errors import InputError
+from actionvos.metrics import MetricAccumulator, ObjectSample, summarise
 
 
 def sample(positive: bool, inter: float, pred: float, gt: float) -> ObjectSample:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from actionvos.network import TextFeatures
 from network_models import (
     HEADS,
     assert_matches_caption,
     fixture_model,
     fixture_tensors,
 )
+
+from actionvos.network import TextFeatures
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from network_models import fixture_config, fixture_meta
+
 from actionvos.errors import CheckpointError
 from actionvos.network import BACKBONES, ActionVOSNet, ModelConfig
-from network_models import fixture_config, fixture_meta
 
 DATA = Path(__file__).parent / "data"
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 
 import torch
-from actionvos.network.ms_deform_attn import MSDeformAttn, sample_bag, sample_grid
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from actionvos.network.ms_deform_attn import MSDeformAttn, sample_bag, sample_grid
 
 
 def naive_sample(value, shapes, loc, attn):  # noqa: ANN001, ANN201

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from actionvos.network import ActionVOSNet, ModelConfig, swin, video_swin
 from actionvos.network.swin import (
     SwinTrunk,

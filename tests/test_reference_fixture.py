@@ -7,8 +7,9 @@ import shutil
 from pathlib import Path
 
 import torch
-from actionvos import reference
 from network_models import FIXTURE_JSON, FIXTURE_TENSORS
+
+from actionvos import reference
 
 
 def test_tool_passes_on_the_fixture(capsys) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from actionvos.sample.scene import Model, Pose, Prim, rasterize
 from actionvos.sample.shapes import build_shape
 from actionvos.sample.vocabulary import CONTENT_NOUNS, NOUNS
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def _full(model: Model, pose: Pose, h: int = 80, w: int = 100) -> np.ndarray:

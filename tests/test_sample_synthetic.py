@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 import pytest
+
 from actionvos.errors import Cancelled, InputError
 from actionvos.sample import SyntheticClip, demo_kitchen, make_kitchen_clip
 from actionvos.sample.actions import TEMPLATES

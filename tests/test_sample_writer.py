@@ -8,10 +8,11 @@ import threading
 import av
 import numpy as np
 import pytest
+from PIL import Image
+
 from actionvos.errors import Cancelled, InputError
 from actionvos.palette import read_palette_png
 from actionvos.sample import make_kitchen_clip, write_sample
-from PIL import Image
 
 
 @pytest.fixture(scope="module")

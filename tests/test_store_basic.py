@@ -8,9 +8,10 @@ import threading
 import numpy as np
 import pytest
 import zarr
+from store_synthetic import digest, new_store
+
 from actionvos.errors import InputError, StoreError
 from actionvos.store import FrameState, ModelRole, Source, Store, default_store_path
-from store_synthetic import digest, new_store
 
 
 def _labels(store: Store, value: int, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from store_synthetic import VIDEO, standard_visor, write_hos, write_narrations
+
 from actionvos.cli import main
 from actionvos.store import Store
-from store_synthetic import VIDEO, standard_visor, write_hos, write_narrations
 
 
 def test_store_command_line_round(tmp_path, capsys):

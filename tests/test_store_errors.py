@@ -7,9 +7,10 @@ import sqlite3
 
 import numpy as np
 import pytest
+from store_synthetic import digest, new_store
+
 from actionvos.errors import StoreError
 from actionvos.store import FrameState, Store
-from store_synthetic import digest, new_store
 
 
 def _filled_store(tmp_path):

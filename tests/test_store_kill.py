@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from actionvos.store import FrameState, Source, Store
 
 N_FRAMES, H, W = 6, 48, 64

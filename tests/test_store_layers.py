@@ -7,9 +7,10 @@ import threading
 
 import numpy as np
 import pytest
+from store_synthetic import new_store
+
 from actionvos.errors import Cancelled, InputError
 from actionvos.store import FrameState, Source, Store
-from store_synthetic import new_store
 
 
 def test_layers_are_saved_by_name_as_one_correction(tmp_path):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from actionvos.store import FrameState, Source, Store
-from actionvos.store.history import diff_masks, redo_mask, undo_mask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from store_synthetic import new_store
+
+from actionvos.store import FrameState, Source, Store
+from actionvos.store.history import diff_masks, redo_mask, undo_mask
 
 
 def _paint(lab: np.ndarray, value: int, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
