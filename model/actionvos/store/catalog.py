@@ -27,19 +27,7 @@ if TYPE_CHECKING:
     from actionvos.store.store import Store
 
 _PALETTE = davis_palette()
-_ACTION_FIELDS = (
-    "narration",
-    "verb",
-    "noun",
-    "verb_class",
-    "noun_class",
-    "all_nouns",
-    "all_noun_classes",
-    "start_frame",
-    "end_frame",
-    "prompt",
-    "external_id",
-)
+_ACTION_FIELDS = rows.COLUMNS["actions"][1:]  # every column but the id
 
 
 def object_colour(object_id: int) -> str:
