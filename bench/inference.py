@@ -6,7 +6,7 @@ inference does; the engine encodes each window's frames once and decodes the obj
 batch. Every (mode, N) runs in a fresh process so peak memory is measured cleanly (RSS
 sampled in a thread, minus the RSS before the run; on CUDA ``max_memory_allocated``).
 
-    python bench/inference.py                        # CPU: R50, 360p, tiny text, 2 frames
+    python bench/inference.py                        # CPU: R50, 360p, tiny text, 4 frames
     python bench/inference.py --objects 6 --frames 4
     python bench/inference.py --device cuda --backbone resnet101 --dtype bf16 --frames 36
     python bench/inference.py --long                 # peak memory vs clip length (flat)
@@ -270,7 +270,7 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--backbone", default="resnet50")
     ap.add_argument("--dtype", default="fp32", choices=("fp32", "bf16"))
-    ap.add_argument("--frames", type=int, default=2, help="clip length for the speed table")
+    ap.add_argument("--frames", type=int, default=4, help="clip length for the speed table")
     ap.add_argument("--objects", type=int, nargs="+", default=[1, 3, 6, 10])
     ap.add_argument("--short-side", type=int, default=360, help="network input shorter side")
     ap.add_argument("--frame-size", type=int, nargs=2, default=[720, 1280], metavar=("H", "W"))

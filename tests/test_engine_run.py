@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+
 from actionvos.checkpoints.recipe import apply_recipe
 from actionvos.engine.engine import Engine, windows
 from actionvos.engine.postprocess import caption_probs, merge_label_map, select_queries
 from actionvos.engine.preprocess import preprocess_frames
 from actionvos.engine.prompts import build_prompts
 from actionvos.engine.tokenizer import build_byte_bpe_tokenizer, encode, load_tokenizer
-from actionvos.errors import Cancelled, ClipError
+from actionvos.errors import Cancelled, ClipError, InputError
 from actionvos.network import ActionVOSNet, ModelConfig
 
 DATA = Path(__file__).parent / "data"
@@ -210,3 +211,11 @@ def test_bad_clips_are_refused(net, tokenizer):
         eng.run(CountingClip(0), OBJECTS, NARRATION)
     with pytest.raises(ClipError, match="frame 1 is 64x50"):
         eng.run(CountingClip(3, odd=1), OBJECTS, NARRATION)
+
+
+def test_too_long_caption_is_refused_before_running(net, tokenizer):
+    eng = Engine(net, tokenizer, device="cpu", window=3, short_side=SHORT)
+    clip = CountingClip(3)
+    with pytest.raises(InputError, match=r"'knife' is \d+ tokens .* at most 64"):
+        eng.run(clip, ["knife"], "cut onion " * 40)
+    assert clip.reads == []

@@ -26,7 +26,7 @@ from actionvos.engine.postprocess import (
     select_queries,
 )
 from actionvos.engine.preprocess import SHORT_SIDE, preprocess_frame
-from actionvos.engine.prompts import build_prompts
+from actionvos.engine.prompts import MAX_OBJECTS, build_prompts
 from actionvos.engine.result import EngineResult, WindowResult
 from actionvos.engine.tokenizer import encode
 from actionvos.errors import Cancelled, ClipError, InputError
@@ -52,6 +52,12 @@ def windows(num_frames: int, size: int = WINDOW) -> list[tuple[int, int]]:
     return [(s, min(s + size, num_frames)) for s in range(0, num_frames, size)]
 
 
+#: On the CPU, decode one frame row / one caption at a time: the working set then stays in
+#: cache, and batched decoding is as fast per caption as a single one (measured ~15% faster
+#: than the network's default 2**27 for 6 captions at 360p). GPUs keep the network default.
+CPU_CHUNK_ELEMENTS = 1 << 22
+
+
 def default_frame_budget(device: torch.device) -> int:
     """Objects x frames decoded in one batch by default (bounds activation memory)."""
     return 6 * WINDOW if device.type == "cuda" else 2 * WINDOW
@@ -73,6 +79,7 @@ class Engine:
         frame_budget: int | None = None,
         logits_dtype: torch.dtype = torch.float32,
         threshold: float = POSITIVE_THRESHOLD,
+        chunk_elements: int | None = None,
     ) -> None:
         if window < 1:
             raise InputError(f"window must be at least 1 frame, got {window}")
@@ -81,6 +88,10 @@ class Engine:
         self.device = resolve_device(device)
         self.precision = resolve_precision(precision, self.device)
         self.net = net.to(self.device).eval()
+        if chunk_elements is None and self.device.type == "cpu":
+            chunk_elements = CPU_CHUNK_ELEMENTS
+        if chunk_elements is not None and hasattr(self.net, "chunk_elements"):
+            self.net.chunk_elements = int(chunk_elements)
         self.tokenizer = tokenizer
         self.window = window
         self.short_side = short_side
@@ -120,10 +131,12 @@ class Engine:
         """Like ``run`` with ready-made captions (one per name, used verbatim)."""
         if len(names) != len(prompts) or not prompts:
             raise InputError(f"need one prompt per object, got {len(prompts)} for {len(names)}")
+        if len(prompts) > MAX_OBJECTS:
+            raise InputError(f"{len(prompts)} objects; a label map holds at most {MAX_OBJECTS}")
         total = len(clip)
         if total == 0:
             raise ClipError("the clip has no frames; open a video or folder with frames")
-        ids = [encode(self.tokenizer, p) for p in prompts]
+        ids = self._encode(names, prompts)
         result: EngineResult | None = None
         for k, (start, stop) in enumerate(windows(total, self.window)):
             _check_cancel(cancel)
@@ -154,6 +167,24 @@ class Engine:
                 progress(stop, total, f"{where}: done")
         assert result is not None
         return result
+
+    def max_tokens(self) -> int | None:
+        """Longest caption (in tokens, with <s> and </s>) the text encoder can position."""
+        config = getattr(getattr(self.net, "text_encoder", None), "config", None)
+        positions = getattr(config, "max_position_embeddings", None)
+        # RoBERTa numbers positions from pad_token_id + 1, so two slots are never used.
+        return None if positions is None else int(positions) - 2
+
+    def _encode(self, names: Sequence[str], prompts: Sequence[str]) -> list[torch.Tensor]:
+        ids = [encode(self.tokenizer, p) for p in prompts]
+        limit = self.max_tokens()
+        for name, x in zip(names, ids, strict=True):
+            if limit is not None and x.numel() > limit:
+                raise InputError(
+                    f"the caption for {name!r} is {x.numel()} tokens but the text encoder takes "
+                    f"at most {limit}; shorten the narration or the object name"
+                )
+        return ids
 
     def clear_cache(self) -> None:
         """Forget cached text features (e.g. after changing the network's weights)."""
