@@ -64,7 +64,15 @@ def default_frame_budget(device: torch.device) -> int:
 
 
 class Engine:
-    """An ActionVOS network and its tokenizer on one device, ready to segment clips."""
+    """An ActionVOS network and its tokenizer on one device, ready to segment clips.
+
+    ``window``/``short_side`` default to the official 36 frames and 360 px. ``object_batch``
+    (or ``frame_budget`` = objects x frames per decode call) bounds the memory of one decode
+    call. ``logits_dtype`` is how the kept stride-4 logits are stored: float32 keeps label maps
+    equal to the official float32 pipeline; float16 halves the memory of long clips at the
+    cost of flipping a few pixels that sit on a decision boundary. ``chunk_elements``
+    overrides the network's working-set bound (default on the CPU: ``CPU_CHUNK_ELEMENTS``).
+    """
 
     def __init__(
         self,
