@@ -191,6 +191,24 @@ def test_frames_are_streamed_once_in_order_with_progress(net, tokenizer):
     assert done == sorted(done) and done[-1] == 5 and {n for _, n, _ in calls} == {5}
 
 
+def test_streamed_windows_hand_out_masks_then_drop_them(net, tokenizer, runs):
+    eng = Engine(net, tokenizer, device="cpu", window=3, short_side=SHORT)
+    seen: dict[int, np.ndarray] = {}
+
+    def write(result, window):
+        for t in range(window.start, window.stop):
+            seen[t] = result.label_map(t)
+
+    streamed = eng.run(CountingClip(5), OBJECTS, NARRATION, on_window=write, keep_masks=False)
+    assert sorted(seen) == [0, 1, 2, 3, 4]
+    assert all(w.logits is None for w in streamed.windows)
+    np.testing.assert_array_equal(streamed.window_positive(), runs["batched"].window_positive())
+    for t, labels in seen.items():
+        np.testing.assert_array_equal(labels, runs["batched"].label_map(t))
+    with pytest.raises(InputError, match="keep_masks=False"):
+        streamed.label_map(0)
+
+
 def test_cancel_stops_the_run(net, tokenizer):
     cancel = threading.Event()
     eng = Engine(net, tokenizer, device="cpu", window=3, short_side=SHORT)

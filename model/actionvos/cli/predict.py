@@ -124,16 +124,26 @@ def run(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
             bar.set_postfix_str(message, refresh=False)
 
+    names = frame_png_names(clip, len(clip))
+
+    def write_window(result, window) -> None:
+        # masks go to disk as each window finishes, so memory does not grow with the clip
+        for t in range(window.start, window.stop):
+            write_palette_png(out / names[t], result.label_map(t))
+
     try:
         result = engine.run_prompts(
-            clip, list(args.objects), prompts, per_object=args.per_object, progress=progress
+            clip,
+            list(args.objects),
+            prompts,
+            per_object=args.per_object,
+            progress=progress,
+            on_window=write_window,
+            keep_masks=False,
         )
     finally:
         if bar is not None:
             bar.close()
-    names = frame_png_names(clip, result.num_frames)
-    for t, labels in enumerate(result.label_maps()):
-        write_palette_png(out / names[t], labels)
     record = {
         "clip": str(clip_path),
         "narration": args.narration,

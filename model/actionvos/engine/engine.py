@@ -35,6 +35,7 @@ from actionvos.network import TextFeatures
 #: Frames per forward in the official inference (``range(0, T, 36)``).
 WINDOW = 36
 Progress = Callable[[int, int, str], None]
+WindowCallback = Callable[[EngineResult, WindowResult], None]
 #: Captions whose text features are kept between runs.
 TEXT_CACHE_SIZE = 256
 
@@ -119,11 +120,26 @@ class Engine:
         per_object: bool = False,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        on_window: WindowCallback | None = None,
+        keep_masks: bool = True,
     ) -> EngineResult:
-        """Segment ``objects`` taking part in ``narration`` in every frame of ``clip``."""
+        """Segment ``objects`` taking part in ``narration`` in every frame of ``clip``.
+
+        ``on_window(result, window)`` is called as each window finishes, while its masks are
+        available; with ``keep_masks=False`` they are dropped right after, so a consumer that
+        writes masks out as they come (the CLI) holds one window at a time, however long the
+        clip. Positive probabilities are always kept.
+        """
         prompts = build_prompts(objects, narration)
         return self.run_prompts(
-            clip, list(objects), prompts, per_object=per_object, progress=progress, cancel=cancel
+            clip,
+            list(objects),
+            prompts,
+            per_object=per_object,
+            progress=progress,
+            cancel=cancel,
+            on_window=on_window,
+            keep_masks=keep_masks,
         )
 
     def run_prompts(
@@ -135,6 +151,8 @@ class Engine:
         per_object: bool = False,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        on_window: WindowCallback | None = None,
+        keep_masks: bool = True,
     ) -> EngineResult:
         """Like ``run`` with ready-made captions (one per name, used verbatim)."""
         if len(names) != len(prompts) or not prompts:
@@ -171,6 +189,10 @@ class Engine:
             else:
                 window = self._window_batched(frames, prompts, ids, report, cancel)
             result.windows.append(WindowResult(start, stop, *window))
+            if on_window is not None:
+                on_window(result, result.windows[-1])
+            if not keep_masks:
+                result.windows[-1].logits = None
             if progress:
                 progress(stop, total, f"{where}: done")
         assert result is not None

@@ -1,9 +1,10 @@
 """What one engine run leaves behind, small enough to keep for a whole clip.
 
-Only the selected query's stride-4 mask logits (per window, per object, float16 by default)
-and the positive probabilities are kept. Full-resolution probabilities and label maps are
-computed one frame at a time on request, so the gate threshold can be changed afterwards
-without rerunning the network and a long clip never holds full-size maps in memory.
+Only the selected query's stride-4 mask logits (per window, per object; float32 by default,
+float16 on request) and the positive probabilities are kept. Full-resolution probabilities
+and label maps are computed one frame at a time on request, so the gate threshold can be
+changed afterwards without rerunning the network and a long clip never holds full-size maps
+in memory. A streaming consumer can drop each window's logits once it has written them.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class WindowResult:
     stop: int
     query: torch.Tensor  # LongTensor [N], the selected query per object
     positive: torch.Tensor  # float32 [N], sigmoid of the positive head
-    logits: torch.Tensor  # [N, stop - start, h, w], the selected query's stride-4 logits
+    # [N, stop - start, h, w], the selected query's stride-4 logits; None once streamed out
+    logits: torch.Tensor | None
 
 
 @dataclass
@@ -108,6 +110,11 @@ class EngineResult:
         if last is not None and last[0] == t:
             return last[1] if objects is None else last[1][objects]
         w = self._window_of(t)
+        if w.logits is None:
+            raise InputError(
+                f"the masks of frames {w.start}-{w.stop - 1} were handed out as the run went "
+                "and not kept (keep_masks=False); run again with keep_masks=True to re-read them"
+            )
         logits = w.logits[:, t - w.start][:, None]
         if objects is not None:
             return upsample_probs(logits[objects], self.frame_size)
