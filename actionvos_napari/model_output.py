@@ -12,7 +12,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from actionvos.errors import Cancelled
+from actionvos.errors import Cancelled, InputError
+
+#: The two editable mask volumes live in memory; beyond this the CLI is the tool to use.
+MAX_LAYER_BYTES = 4 << 30
 
 
 def mask_volumes(
@@ -24,6 +27,13 @@ def mask_volumes(
     """(active, inactive) uint8 volumes ``[T, H0, W0]``; value k is object k (1-based)."""
     t_total = result.num_frames
     h, w = result.frame_size
+    need = 2 * t_total * h * w
+    if need > MAX_LAYER_BYTES:
+        raise InputError(
+            f"the active and inactive layers of this clip would take {need / 2**30:.1f} GiB of "
+            f"memory ({t_total} frames of {w}x{h}); open a shorter segment for review, or run "
+            "`actionvos predict` on the whole clip"
+        )
     active = np.zeros((t_total, h, w), np.uint8)
     inactive = np.zeros((t_total, h, w), np.uint8)
     gate = result.active_per_frame(threshold)  # [T, N]
