@@ -18,6 +18,17 @@ from actionvos.errors import Cancelled, InputError
 MAX_LAYER_BYTES = 4 << 30
 
 
+def check_layer_budget(n_frames: int, height: int, width: int) -> None:
+    """Refuse, before any work, mask layers that would not fit in memory."""
+    need = 2 * n_frames * height * width
+    if need > MAX_LAYER_BYTES:
+        raise InputError(
+            f"the active and inactive layers of this clip would take {need / 2**30:.1f} GiB of "
+            f"memory ({n_frames} frames of {width}x{height}); open a shorter segment for "
+            "review, or run `actionvos predict` on the whole clip"
+        )
+
+
 def mask_volumes(
     result,
     threshold: float,
@@ -27,13 +38,7 @@ def mask_volumes(
     """(active, inactive) uint8 volumes ``[T, H0, W0]``; value k is object k (1-based)."""
     t_total = result.num_frames
     h, w = result.frame_size
-    need = 2 * t_total * h * w
-    if need > MAX_LAYER_BYTES:
-        raise InputError(
-            f"the active and inactive layers of this clip would take {need / 2**30:.1f} GiB of "
-            f"memory ({t_total} frames of {w}x{h}); open a shorter segment for review, or run "
-            "`actionvos predict` on the whole clip"
-        )
+    check_layer_budget(t_total, h, w)
     active = np.zeros((t_total, h, w), np.uint8)
     inactive = np.zeros((t_total, h, w), np.uint8)
     gate = result.active_per_frame(threshold)  # [T, N]

@@ -15,7 +15,7 @@ import numpy as np
 
 from actionvos.engine.loader import load_engine
 from actionvos.labeling import label_objects
-from actionvos_napari.model_output import mask_volumes
+from actionvos_napari.model_output import check_layer_budget, mask_volumes
 
 Progress = Callable[[int, int, str], None]
 _ENGINES: dict[tuple, Any] = {}
@@ -68,6 +68,8 @@ def run_segment(
     cancel: threading.Event | None = None,
 ) -> SegmentOutcome:
     """Run ActionVOS for one action on a clip (any ``len``/``[t]`` source of RGB frames)."""
+    shape = getattr(clip, "shape", (len(clip), 0, 0))
+    check_layer_budget(len(clip), int(shape[1]), int(shape[2]))
     engine = engine_for(request)
     result = engine.run(
         clip, request["objects"], request["narration"], progress=progress, cancel=cancel
