@@ -41,6 +41,19 @@ def _widget(viewer):
     return widget
 
 
+def _widget_on(viewer, frames, name, model_dir, narration, objects):
+    """Add the clip, dock the widget and fill in the action for a quick CPU run."""
+    viewer.add_image(frames, name=name, rgb=True)
+    widget = _widget(viewer)
+    box = widget.action_box
+    box.narration.setText(narration)
+    box.objects.setText(objects)
+    box.checkpoint.edit.setText(str(model_dir))
+    box.device.setCurrentText("cpu")
+    box.short_side.setValue(48)
+    return widget
+
+
 def _run(widget, qtbot):
     worker = widget.run()
     assert worker is not None, widget.status.text()
@@ -53,14 +66,8 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 255, (4, 48, 64, 3), dtype=np.uint8)
     viewer = make_napari_viewer()
-    viewer.add_image(frames, name="clip", rgb=True)
-    widget = _widget(viewer)
+    widget = _widget_on(viewer, frames, "clip", model_dir, "Cut  apple", "knife, apple, bowl")
     box = widget.action_box
-    box.narration.setText("Cut  apple")
-    box.objects.setText("knife, apple, bowl")
-    box.checkpoint.edit.setText(str(model_dir))
-    box.device.setCurrentText("cpu")
-    box.short_side.setValue(48)
     _run(widget, qtbot)
 
     assert widget.outcome is not None, widget.status.text()
@@ -111,14 +118,7 @@ def test_bad_input_is_explained_and_nothing_runs(make_napari_viewer, model_dir) 
 def test_cancel_stops_the_run(make_napari_viewer, qtbot, model_dir) -> None:
     frames = np.zeros((40, 48, 64, 3), np.uint8)
     viewer = make_napari_viewer()
-    viewer.add_image(frames, name="long", rgb=True)
-    widget = _widget(viewer)
-    box = widget.action_box
-    box.narration.setText("cut apple")
-    box.objects.setText("knife, apple")
-    box.checkpoint.edit.setText(str(model_dir))
-    box.device.setCurrentText("cpu")
-    box.short_side.setValue(48)
+    widget = _widget_on(viewer, frames, "long", model_dir, "cut apple", "knife, apple")
     widget._progress.changed.connect(lambda *a: widget.cancel_button.click())
     _run(widget, qtbot)
     assert widget.outcome is None
