@@ -52,3 +52,26 @@ def mask_volumes(
         if progress:
             progress(t + 1, t_total, "building masks")
     return active, inactive
+
+
+def keep_human_edits(
+    active: np.ndarray,
+    inactive: np.ndarray,
+    previous: tuple[np.ndarray, np.ndarray],
+    edited_frames: list[int],
+    human: dict[int, bool],
+) -> None:
+    """Re-apply a person's decisions to freshly gated volumes, in place.
+
+    Objects a person ticked stay in the layer they chose; frames a person painted keep their
+    painted masks. Without this, changing θ after reviewing would silently undo the review.
+    """
+    for index, make_active in human.items():
+        k = index + 1
+        src, dst = (inactive, active) if make_active else (active, inactive)
+        where = src == k
+        dst[where] = k
+        src[where] = 0
+    for t in edited_frames:
+        active[t] = previous[0][t]
+        inactive[t] = previous[1][t]

@@ -20,7 +20,7 @@ from actionvos.errors import ActionVOSError, Cancelled
 from actionvos_napari.action_box import ActionBox
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
 from actionvos_napari.layers import META, role_layers
-from actionvos_napari.model_output import mask_volumes
+from actionvos_napari.model_output import keep_human_edits, mask_volumes
 from actionvos_napari.objects_table import ObjectsTable
 from actionvos_napari.segment_job import SegmentOutcome, explain, run_segment
 from actionvos_napari.store_box import StoreBox
@@ -196,22 +196,38 @@ class SegmentWidget(QWidget):
         return None
 
     def _regate(self, threshold: float) -> None:
-        """Apply a new θ to the last run without running the network again."""
+        """Apply a new θ to the last run without running the network again.
+
+        A person's ticks and painted frames survive the change.
+        """
         if self.outcome is None:
             return
+        act, inact = self._mask_layer("active"), self._mask_layer("inactive")
+        meta = act.metadata[META] if act is not None else {}
+        human = {int(k): bool(v) for k, v in meta.get("human", {}).items()}
+        edited = sorted(
+            set(meta.get("edited_frames", []))
+            | set(inact.metadata[META].get("edited_frames", []) if inact is not None else [])
+        )
         result = self.outcome.result
         active, inactive = mask_volumes(result, threshold)
+        if act is not None and inact is not None:
+            previous = (np.asarray(act.data), np.asarray(inact.data))
+            keep_human_edits(active, inactive, previous, edited, human)
         probs, gate, reasons = explain(
             result, active, inactive, self.outcome.request["narration"], threshold
         )
+        for index, flag in human.items():
+            gate[index] = flag
+            reasons[index] = [f"set {'active' if flag else 'inactive'} by you"]
         self.outcome.request["threshold"] = threshold
         self.outcome.active, self.outcome.inactive = active, inactive
         self.outcome.gate, self.outcome.reasons = gate, reasons
-        for role, data in (("active", active), ("inactive", inactive)):
-            layer = self._mask_layer(role)
+        for layer, data in ((act, active), (inact, inactive)):
             if layer is not None:
                 layer.data = data
-                layer.metadata[META]["active"] = gate
+                layer.metadata[META]["active"] = list(gate)
+                layer.metadata[META]["threshold"] = threshold
         self.table.fill(result.objects, probs, gate, reasons)
 
     def _toggle_object(self, index: int, make_active: bool) -> None:

@@ -99,6 +99,16 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
     assert "by you" in widget.table.item(k - 1, 3).text()
     assert active.metadata["actionvos"]["human"] == {str(k - 1): False}
 
+    # painting a frame, then changing θ again: the review survives the new gate
+    viewer.dims.set_current_step(0, 1)
+    active.paint((1, 3, 3), 1)
+    box.threshold.setValue(0.5)
+    assert not np.any(np.asarray(active.data) == k)
+    assert not widget.table.is_active(k - 1)
+    assert "by you" in widget.table.item(k - 1, 3).text()
+    assert active.data[1, 3, 3] == 1
+    assert active.metadata["actionvos"]["edited_frames"] == [1]
+
 
 def test_bad_input_is_explained_and_nothing_runs(make_napari_viewer, model_dir) -> None:
     viewer = make_napari_viewer()
