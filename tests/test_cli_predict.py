@@ -79,6 +79,20 @@ def test_predict_writes_palette_pngs_and_objects_json(model, video, tmp_path, ca
     assert "--overwrite" in capsys.readouterr().err
 
 
+def test_checkpoint_by_name_from_the_checkpoint_dirs(model, video, tmp_path, capsys, monkeypatch):
+    folder, _ = model
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    (shelf / "kitchen-model").symlink_to(folder, target_is_directory=True)
+    monkeypatch.setenv("ACTIONVOS_CHECKPOINTS", str(shelf))
+    argv = ["predict", str(video), "--narration", NARRATION, "--objects", "knife", *FAST]
+    assert main([*argv, "--checkpoint", "kitchen-model", "--out", str(tmp_path / "a")]) == 0
+    assert len(list((tmp_path / "a").glob("*.png"))) == 5
+    assert main([*argv, "--checkpoint", "no-such-model", "--out", str(tmp_path / "b")]) == 1
+    err = capsys.readouterr().err
+    assert "no-such-model does not exist" in err and str(shelf) in err
+
+
 def test_official_pth_needs_and_uses_a_text_encoder_dir(model, video, tmp_path, capsys):
     folder, pth = model
     argv = ["predict", str(video), "--narration", NARRATION, "--objects", "knife", *FAST]

@@ -17,6 +17,7 @@ import torch
 from actionvos.engine.engine import Engine
 from actionvos.engine.tokenizer import EXPECTED_FILES, has_tokenizer_files, load_tokenizer
 from actionvos.errors import CheckpointError
+from actionvos.paths import checkpoint_dirs
 
 TOKENIZER_SUBDIR = "tokenizer"
 _TOKENIZER_FILES = (
@@ -52,13 +53,31 @@ def find_tokenizer_dir(
     )
 
 
+def resolve_checkpoint(checkpoint: str | Path) -> Path:
+    """A checkpoint path as given, or a bare name found in the checkpoint directories.
+
+    ``actionvos info`` lists those directories (``$ACTIONVOS_CHECKPOINTS``, then the user's
+    data folder), so a team can share models by name.
+    """
+    path = Path(checkpoint).expanduser()
+    if path.exists():
+        return path
+    searched = checkpoint_dirs()
+    if len(path.parts) == 1:
+        for folder in searched:
+            if (folder / path).exists():
+                return folder / path
+    raise CheckpointError(
+        f"checkpoint {checkpoint} does not exist; give a path, or put it in one of "
+        f"{', '.join(str(d) for d in searched)} and use its name"
+    )
+
+
 def load_network(checkpoint: str | Path) -> torch.nn.Module:
     """An :class:`ActionVOSNet` in eval mode from either checkpoint kind."""
     from actionvos.checkpoints import load, load_official
 
-    path = Path(checkpoint).expanduser()
-    if not path.exists():
-        raise CheckpointError(f"checkpoint {path} does not exist; check the path")
+    path = resolve_checkpoint(checkpoint)
     return load(path) if path.is_dir() else load_official(path)
 
 
@@ -82,7 +101,7 @@ def load_engine(
     ``engine_options`` go to :class:`Engine` (device, precision, object_batch, ...). The
     positive gate defaults to the threshold stored in the model configuration.
     """
-    path = Path(checkpoint).expanduser()
+    path = resolve_checkpoint(checkpoint)
     net = load_network(path)
     cfg = net.config
     tok_dir = find_tokenizer_dir(path, text_encoder, cfg.text_encoder_dir)
