@@ -124,6 +124,11 @@ class SegmentWidget(QWidget):
             if layer is None:
                 raise ActionVOSError("open a clip first (File › Open, or a sample)")
             request = self.action_box.request()
+            if self._unsaved_edits():
+                raise ActionVOSError(
+                    "the mask layers hold edits that are not saved; Save them to the label "
+                    "store first, or delete the two mask layers to discard them"
+                )
         except ActionVOSError as exc:
             self._fail(exc)
             return None
@@ -247,6 +252,7 @@ class SegmentWidget(QWidget):
             overrides = dict(layer.metadata[META].get("human", {}))
             overrides[str(index)] = make_active
             layer.metadata[META]["human"] = overrides
+            layer.metadata[META]["unsaved"] = True
             layer.refresh()
         self.table.set_reason(index, f"set {'active' if make_active else 'inactive'} by you")
 
@@ -264,6 +270,18 @@ class SegmentWidget(QWidget):
         edited = set(layer.metadata[META].get("edited_frames", []))
         edited.add(frame)
         layer.metadata[META]["edited_frames"] = sorted(edited)
+        layer.metadata[META]["unsaved"] = True
+
+    def _unsaved_edits(self) -> bool:
+        layers = (self._mask_layer("active"), self._mask_layer("inactive"))
+        return any(lyr is not None and lyr.metadata[META].get("unsaved") for lyr in layers)
+
+    def _saved(self, path: str, changed: list[int]) -> None:
+        for role in ("active", "inactive"):
+            layer = self._mask_layer(role)
+            if layer is not None:
+                layer.metadata[META]["unsaved"] = False
+        self.status.setText(f"saved to {path} ({len(changed)} frames changed)")
 
     def save(self) -> Any:
         """Save the two mask layers and the flags into the label store, in a worker thread."""
@@ -291,9 +309,7 @@ class SegmentWidget(QWidget):
             meta,
             _start_thread=False,
             _connect={
-                "returned": lambda changed: self.status.setText(
-                    f"saved to {path} ({len(changed)} frames changed)"
-                ),
+                "returned": lambda changed: self._saved(path, changed),
                 "errored": self._fail,
                 "finished": lambda: self.store_box.save_button.setEnabled(True),
             },

@@ -109,6 +109,10 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
     assert active.data[1, 3, 3] == 1
     assert active.metadata["actionvos"]["edited_frames"] == [1]
 
+    # running again would replace the unsaved review: refused until it is saved
+    assert widget.run() is None
+    assert "not saved" in widget.status.text()
+
 
 def test_bad_input_is_explained_and_nothing_runs(make_napari_viewer, model_dir) -> None:
     viewer = make_napari_viewer()
