@@ -35,14 +35,16 @@ class SegmentOutcome:
 
 
 def engine_for(request: dict) -> Any:
-    """Load an engine once per (checkpoint, text encoder, device)."""
+    """Load an engine once per (checkpoint, text encoder, device); follow the resolution."""
     key = (request["checkpoint"], request["text_encoder"], request["device"])
     if key not in _ENGINES:
         _ENGINES.clear()  # one model in memory at a time
         _ENGINES[key] = load_engine(
             request["checkpoint"], text_encoder=request["text_encoder"], device=request["device"]
         )
-    return _ENGINES[key]
+    engine = _ENGINES[key]
+    engine.short_side = int(request.get("short_side", engine.short_side))
+    return engine
 
 
 def explain(

@@ -72,6 +72,7 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
 
     assert widget.outcome is not None, widget.status.text()
     assert "done" in widget.status.text()
+    assert widget.outcome.result.input_size == (48, 64)  # the chosen resolution was used
     assert widget.progress_bar.value() == widget.progress_bar.maximum()
     active, inactive = viewer.layers["clip active"], viewer.layers["clip inactive"]
     assert active.data.shape == inactive.data.shape == (4, 48, 64)
@@ -101,12 +102,13 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
 
     # painting a frame, then changing θ again: the review survives the new gate
     viewer.dims.set_current_step(0, 1)
-    active.paint((1, 3, 3), 1)
+    other = k % 3 + 1
+    active.paint((1, 3, 3), other)
     box.threshold.setValue(0.5)
     assert not np.any(np.asarray(active.data) == k)
     assert not widget.table.is_active(k - 1)
     assert "by you" in widget.table.item(k - 1, 3).text()
-    assert active.data[1, 3, 3] == 1
+    assert active.data[1, 3, 3] == other
     assert active.metadata["actionvos"]["edited_frames"] == [1]
 
     # running again would replace the unsaved review: refused until it is saved
