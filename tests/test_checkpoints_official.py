@@ -28,7 +28,7 @@ from actionvos.checkpoints import (
 )
 from actionvos.checkpoints.fit import expected_shapes
 from actionvos.errors import CheckpointError
-from actionvos.network import BACKBONES, ActionVOSNet, ModelConfig
+from actionvos.network import OFFICIAL_BACKBONES, ActionVOSNet, ModelConfig
 
 DATA = Path(__file__).parent / "data"
 
@@ -143,7 +143,7 @@ def test_referformer_without_head() -> None:
     torch.testing.assert_close(torch.sigmoid(logit), torch.full_like(logit, 0.01))
 
 
-@pytest.mark.parametrize("backbone", BACKBONES)
+@pytest.mark.parametrize("backbone", OFFICIAL_BACKBONES)
 def test_manifests_are_recognised_and_fit(backbone: str) -> None:
     state = manifest_state(backbone)
     assert guess_backbone(state) == backbone

@@ -14,7 +14,7 @@ import torch
 from network_models import fixture_config, fixture_meta
 
 from actionvos.errors import CheckpointError
-from actionvos.network import BACKBONES, ActionVOSNet, ModelConfig
+from actionvos.network import OFFICIAL_BACKBONES, ActionVOSNet, ModelConfig
 
 DATA = Path(__file__).parent / "data"
 
@@ -24,7 +24,7 @@ def meta_model(backbone: str) -> ActionVOSNet:
         return ActionVOSNet(ModelConfig(backbone=backbone))
 
 
-@pytest.mark.parametrize("backbone", BACKBONES)
+@pytest.mark.parametrize("backbone", OFFICIAL_BACKBONES)
 def test_state_dict_equals_official_manifest(backbone: str) -> None:
     manifest = json.loads((DATA / f"keys_{backbone}.json").read_text())
     state = meta_model(backbone).state_dict()
@@ -35,7 +35,7 @@ def test_state_dict_equals_official_manifest(backbone: str) -> None:
     assert list(ours) == list(manifest), "state_dict order differs from upstream"
 
 
-@pytest.mark.parametrize("backbone", BACKBONES)
+@pytest.mark.parametrize("backbone", OFFICIAL_BACKBONES)
 def test_parameter_counts_match_summary(backbone: str) -> None:
     summary = json.loads((DATA / "keys_summary.json").read_text())["backbones"][backbone]
     net = meta_model(backbone)

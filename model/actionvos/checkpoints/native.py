@@ -36,12 +36,23 @@ def _atomic(path: Path, write) -> None:  # noqa: ANN001
         raise
 
 
+def _packaged(net: torch.nn.Module) -> tuple[str, ...]:
+    """Prefixes whose weights come from pip packages (ActionVOS-Lite's encoders)."""
+    prefixes = getattr(net, "packaged_prefixes", None)
+    return tuple(prefixes()) if prefixes is not None else ()
+
+
 def save(net: ActionVOSNet, cfg: ModelConfig | None, directory: str | Path) -> Path:
     """Write ``net``'s weights and config to ``directory`` (created if needed)."""
     cfg = cfg if cfg is not None else net.config
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu").contiguous() for k, v in canonical(net.state_dict()).items()}
+    packaged = _packaged(net)
+    state = {
+        k: v.detach().to("cpu").contiguous()
+        for k, v in canonical(net.state_dict()).items()
+        if not k.startswith(packaged)
+    }
     _atomic(directory / WEIGHTS, lambda p: save_file(state, p, metadata={"format": FORMAT}))
     _atomic(directory / CONFIG, cfg.to_json)
     return directory
@@ -64,5 +75,10 @@ def load(directory: str | Path, device: str | torch.device = "cpu") -> ActionVOS
     except (SafetensorError, OSError) as exc:
         raise CheckpointError(f"cannot read {weights}: {exc}; the file may be truncated") from exc
     net = ActionVOSNet(cfg)
+    packaged = _packaged(net)
+    if packaged:
+        # The encoders' weights came with their packages when the network was built.
+        own = canonical(net.state_dict())
+        state = {**{k: v for k, v in own.items() if k.startswith(packaged)}, **state}
     fit_state(net, state, str(weights))
     return net.to(device).eval()

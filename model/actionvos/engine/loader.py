@@ -15,9 +15,13 @@ from typing import Any
 import torch
 
 from actionvos.engine.engine import Engine
-from actionvos.engine.tokenizer import EXPECTED_FILES, has_tokenizer_files, load_tokenizer
+from actionvos.engine.tokenizer import (
+    EXPECTED_FILES,
+    has_tokenizer_files,
+    load_minilm_tokenizer,
+    load_tokenizer,
+)
 from actionvos.errors import CheckpointError
-from actionvos.paths import checkpoint_dirs
 
 TOKENIZER_SUBDIR = "tokenizer"
 _TOKENIZER_FILES = (
@@ -53,24 +57,13 @@ def find_tokenizer_dir(
     )
 
 
-def resolve_checkpoint(checkpoint: str | Path) -> Path:
-    """A checkpoint path as given, or a bare name found in the checkpoint directories.
+def resolve_checkpoint(checkpoint: str | Path | None) -> Path:
+    """The files of a model: ``lite``/None (shipped), a path, or a name in the checkpoint
+    directories that ``actionvos info`` lists (``$ACTIONVOS_CHECKPOINTS``, then the user's
+    data folder), so a team can share models by name. See :mod:`actionvos.registry`."""
+    from actionvos.registry import resolve_model
 
-    ``actionvos info`` lists those directories (``$ACTIONVOS_CHECKPOINTS``, then the user's
-    data folder), so a team can share models by name.
-    """
-    path = Path(checkpoint).expanduser()
-    if path.exists():
-        return path
-    searched = checkpoint_dirs()
-    if len(path.parts) == 1:
-        for folder in searched:
-            if (folder / path).exists():
-                return folder / path
-    raise CheckpointError(
-        f"checkpoint {checkpoint} does not exist; give a path, or put it in one of "
-        f"{', '.join(str(d) for d in searched)} and use its name"
-    )
+    return resolve_model(checkpoint).path
 
 
 def load_network(checkpoint: str | Path) -> torch.nn.Module:
@@ -93,21 +86,39 @@ def check_vocabulary(tokenizer: Any, net: torch.nn.Module, where: Path) -> None:
         )
 
 
+def tokenizer_for(net: torch.nn.Module, path: Path, text_encoder: str | Path | None) -> Any:
+    """The tokenizer that belongs to ``net``: MiniLM's for Lite, else a RoBERTa folder."""
+    cfg = net.config
+    if cfg.text_model == "minilm":
+        return load_minilm_tokenizer(text_encoder or cfg.text_encoder_dir)
+    if text_encoder is None and not path.is_dir() and not cfg.text_encoder_dir:
+        from actionvos.registry import resolve_model
+
+        text_encoder = resolve_model(path).tokenizer
+    tok_dir = find_tokenizer_dir(path, text_encoder, cfg.text_encoder_dir)
+    tokenizer = load_tokenizer(tok_dir)
+    check_vocabulary(tokenizer, net, tok_dir)
+    return tokenizer
+
+
 def load_engine(
-    checkpoint: str | Path, text_encoder: str | Path | None = None, **engine_options: Any
+    checkpoint: str | Path | None = None,
+    text_encoder: str | Path | None = None,
+    **engine_options: Any,
 ) -> Engine:
     """Load weights and tokenizer, check they fit, and return a ready engine.
 
-    ``engine_options`` go to :class:`Engine` (device, precision, object_batch, ...). The
-    positive gate defaults to the threshold stored in the model configuration.
+    ``checkpoint`` is a registry name (None or ``lite``: the shipped ActionVOS-Lite), a model
+    folder or an official ``.pth``. ``engine_options`` go to :class:`Engine` (device,
+    precision, object_batch, ...). The positive gate and the working resolution default to
+    those stored in the model configuration.
     """
     path = resolve_checkpoint(checkpoint)
     net = load_network(path)
     cfg = net.config
-    tok_dir = find_tokenizer_dir(path, text_encoder, cfg.text_encoder_dir)
-    tokenizer = load_tokenizer(tok_dir)
-    check_vocabulary(tokenizer, net, tok_dir)
+    tokenizer = tokenizer_for(net, path, text_encoder)
     engine_options.setdefault("threshold", cfg.pos_cls_threshold)
+    engine_options.setdefault("short_side", cfg.short_side)
     return Engine(net, tokenizer, **engine_options)
 
 

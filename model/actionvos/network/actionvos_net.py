@@ -25,9 +25,8 @@ from .layers import MLP, FeatureResizer
 from .mask_head import dynamic_masks
 from .pixel_decoder import CrossModalFPN
 from .position import sine_1d, sine_2d
-from .text_encoder import build_text_encoder
+from .text_encoder import build_minilm, build_text_encoder
 
-_TEXT_WIDTH = 768
 _STRIDE4 = 4
 
 
@@ -83,8 +82,11 @@ class ActionVOSNet(nn.Module):
         )
         self.input_proj = nn.ModuleList(projs)
         self.backbone = nn.ModuleList([slot])
-        self.text_encoder = build_text_encoder(cfg.text_config, cfg.text_encoder_dir)
-        self.resizer = FeatureResizer(_TEXT_WIDTH, c)
+        if cfg.text_model == "minilm":
+            self.text_encoder = build_minilm(cfg.text_encoder_dir)
+        else:
+            self.text_encoder = build_text_encoder(cfg.text_config, cfg.text_encoder_dir)
+        self.resizer = FeatureResizer(self.text_encoder.config.hidden_size, c)
         self.fusion_module = VisionLanguageFusion(c, cfg.nheads)
         self.pixel_decoder = CrossModalFPN(
             [chans[0]] + [c] * 3, c, cfg.mask_dim, cfg.dim_feedforward, cfg.nheads
@@ -94,6 +96,16 @@ class ActionVOSNet(nn.Module):
         self.transformer.decoder.bbox_embed = self.bbox_embed
         # Largest intermediate (elements) a chunked step may allocate: bounds peak memory.
         self.chunk_elements = 1 << 27
+        if cfg.encoders_from_packages:
+            from .efficientnet import load_pretrained
+
+            load_pretrained(slot.body)
+
+    def packaged_prefixes(self) -> tuple[str, ...]:
+        """State-dict prefixes whose weights come from pip packages, not from saved files."""
+        if not self.config.encoders_from_packages:
+            return ()
+        return ("backbone.0.body.", "text_encoder.")
 
     # ------------------------------------------------------------------ visual
     def encode_visual(
@@ -161,7 +173,13 @@ class ActionVOSNet(nn.Module):
             )
         out = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask)
         words = self.resizer(out.last_hidden_state)
-        sentence = self.resizer(out.pooler_output)
+        if self.config.text_model == "minilm":
+            # Sentence embedding as all-MiniLM-L6-v2 was trained to give it: the token mean.
+            keep = attention_mask[..., None].to(out.last_hidden_state.dtype)
+            mean = (out.last_hidden_state * keep).sum(1) / keep.sum(1).clamp(min=1)
+            sentence = self.resizer(mean)
+        else:
+            sentence = self.resizer(out.pooler_output)
         mask = attention_mask.ne(1)
         return TextFeatures(words, mask, sine_1d(mask, self.config.hidden_dim), sentence)
 

@@ -11,6 +11,10 @@ def build_trunk(name: str) -> nn.Module:
         from .resnet import ResNetTrunk
 
         return ResNetTrunk(name)
+    if name == "efficientnet_lite0":
+        from .efficientnet import EfficientNetTrunk
+
+        return EfficientNetTrunk()
     if name.startswith("video_swin"):
         from .video_swin import VideoSwinTrunk
 

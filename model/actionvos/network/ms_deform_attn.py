@@ -197,7 +197,10 @@ class MSDeformAttn(nn.Module):
         value = value.view(b, s, m, self.d_model // m)
         attn = self.attention_weights(query).view(b, lq, m, lv * p)
         attn = attn.softmax(-1).view(b, lq, m, lv, p)
-        if self.sampler == "bag":
+        # The bag sampler works in place for speed and is inference-only; training
+        # differentiates through grid_sample (the same sampling, within the fixture tolerances).
+        sampler = "grid" if torch.is_grad_enabled() and self.sampler == "bag" else self.sampler
+        if sampler == "bag":
             # Offsets with x and y in separate blocks: rows of the linear regrouped (x|y).
             w = self.sampling_offsets.weight.view(m, lv, p, 2, -1)
             w = w.permute(3, 0, 1, 2, 4).reshape(2 * m * lv * p, -1)
@@ -209,7 +212,7 @@ class MSDeformAttn(nn.Module):
             px, py = pixel_positions(ref, off[:, :, 0], off[:, :, 1], shapes, p)
             del off
             out = sample_bag(value, shapes, px, py, attn.float())
-        elif self.sampler == "grid":
+        elif sampler == "grid":
             offsets = self.sampling_offsets(query).view(b, lq, m, lv, p, 2)
             loc = self.normalised_locations(reference, offsets, shapes)
             out = sample_grid(value, shapes, loc, attn)

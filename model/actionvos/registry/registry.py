@@ -1,0 +1,157 @@
+"""The model registry: one place that turns a name or a path into a model to load.
+
+Names resolve in this order: ``lite`` (the weights shipped in ``actionvos_resources``), a path
+that exists, then a bare name in the checkpoint directories
+(:func:`actionvos.paths.checkpoint_dirs`).
+Listing scans those directories for official ``.pth`` files and for our model folders
+(``model.safetensors`` + ``config.json``); a folder that a training run wrote (``training.json``)
+is shown with its parent and step count.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from actionvos.errors import CheckpointError
+from actionvos.paths import checkpoint_dirs
+
+LITE = "lite"
+#: Folder names under the checkpoint directories that hold a roberta-base tokenizer.
+ROBERTA_DIRS = ("roberta-base", "roberta")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A usable model. ``kind``: shipped, official (a .pth), saved (our folder) or trained."""
+
+    name: str
+    kind: str
+    path: Path
+    description: str
+    tokenizer: Path | None = None
+    parent: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "path": str(self.path),
+            "description": self.description,
+            "tokenizer": None if self.tokenizer is None else str(self.tokenizer),
+            "parent": self.parent,
+        }
+
+
+def shipped_lite_dir() -> Path:
+    """The shipped ActionVOS-Lite weights (package data of ``actionvos_resources``)."""
+    folder = Path(str(resources.files("actionvos_resources") / "models" / LITE))
+    if not (folder / "model.safetensors").is_file():
+        raise CheckpointError(
+            f"the shipped ActionVOS-Lite weights are missing from {folder}; reinstall "
+            "actionvos-napari, or train them again with `actionvos train --synthetic 4000`"
+        )
+    return folder
+
+
+def _roberta_dir(folders: list[Path]) -> Path | None:
+    for folder in folders:
+        for name in ROBERTA_DIRS:
+            if (folder / name / "tokenizer.json").is_file() or (
+                folder / name / "vocab.json"
+            ).is_file():
+                return folder / name
+    return None
+
+
+def _trained(folder: Path) -> tuple[str, str | None]:
+    record = folder / "training.json"
+    if not record.is_file():
+        return "saved", None
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return "saved", None
+    return "trained", data.get("parent")
+
+
+def _describe_trained(folder: Path) -> str:
+    try:
+        data = json.loads((folder / "training.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return "a saved actionvos model"
+    return f"trained {data.get('step', '?')} steps" + (
+        f" from {data['parent']}" if data.get("parent") else ""
+    )
+
+
+def list_models(folders: list[Path] | None = None) -> list[ModelEntry]:
+    """Every model available here, the shipped Lite first."""
+    folders = checkpoint_dirs() if folders is None else folders
+    entries: list[ModelEntry] = []
+    try:
+        lite = shipped_lite_dir()
+        entries.append(
+            ModelEntry(
+                LITE,
+                "shipped",
+                lite,
+                "ActionVOS-Lite (EfficientNet-Lite0 + MiniLM), "
+                "trained on synthetic kitchens; the default",
+            )
+        )
+    except CheckpointError:
+        pass
+    roberta = _roberta_dir(folders)
+    seen: set[str] = {LITE}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name in seen:
+                continue
+            if path.is_file() and path.suffix == ".pth":
+                need = "roberta-base tokenizer: " + (
+                    str(roberta) if roberta else f"not found (put it in {folder / 'roberta-base'})"
+                )
+                entries.append(
+                    ModelEntry(path.name, "official", path, f"official checkpoint; {need}", roberta)
+                )
+                seen.add(path.name)
+            elif (
+                path.is_dir()
+                and (path / "model.safetensors").is_file()
+                and (path / "config.json").is_file()
+            ):
+                kind, parent = _trained(path)
+                desc = _describe_trained(path) if kind == "trained" else "a saved actionvos model"
+                entries.append(ModelEntry(path.name, kind, path, desc, None, parent))
+                seen.add(path.name)
+    return entries
+
+
+def resolve_model(name: str | Path | None) -> ModelEntry:
+    """The entry for ``name`` (None means ``lite``); a path is taken as it is."""
+    if name is None or str(name) == LITE:
+        return ModelEntry(LITE, "shipped", shipped_lite_dir(), "ActionVOS-Lite")
+    path = Path(name).expanduser()
+    if path.exists():
+        kind = "official" if path.is_file() else _trained(path)[0]
+        return ModelEntry(
+            path.name,
+            kind,
+            path,
+            str(path),
+            _roberta_dir(checkpoint_dirs()) if path.is_file() else None,
+        )
+    if len(path.parts) == 1:
+        for entry in list_models():
+            if entry.name == str(name):
+                return entry
+    searched = ", ".join(str(d) for d in checkpoint_dirs())
+    raise CheckpointError(
+        f"model {name} does not exist: it is not 'lite', not an existing path, and not in the "
+        f"checkpoint directories ({searched}); `actionvos models` lists what is available"
+    )

@@ -1,0 +1,105 @@
+"""ActionVOS-Lite: build it, train its shipped weights on synthetic kitchens, score it.
+
+The shipped weights are reproduced by ``actionvos train --synthetic K --seed S`` (see
+:func:`lite_train_settings` for the recipe): clips are generated on demand from consecutive
+seeds, so a run needs no dataset on disk and the same seed gives the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from actionvos.metrics.engine_eval import LabelledClip
+from actionvos.network import ActionVOSNet
+from actionvos.network.config import ModelConfig, lite_config
+
+from .data import TrainClip, synthetic_train_clip
+from .settings import AugmentSettings, TrainSettings
+
+#: Size of generated training clips: 0.6 of 360p, above Lite's 192 px working resolution so
+#: the scale augmentation has room both ways.
+TRAIN_CLIP_SIZE = (216, 384)
+TRAIN_CLIP_FRAMES = 12
+#: Seeds at and above this are never used for training (evaluation clips).
+EVAL_SEED_BASE = 1_000_000
+
+
+def build_lite(cfg: ModelConfig | None = None) -> tuple[ActionVOSNet, Any]:
+    """A fresh Lite network (encoders from their packages, the rest random) and its tokenizer."""
+    from actionvos.engine.tokenizer import load_minilm_tokenizer
+
+    cfg = cfg or lite_config()
+    return ActionVOSNet(cfg), load_minilm_tokenizer(cfg.text_encoder_dir)
+
+
+def lite_train_settings(steps: int, seed: int = 0, **overrides: Any) -> TrainSettings:
+    """The upstream recipe with Lite's encoders frozen and augmentation at its resolution."""
+    values: dict[str, Any] = {
+        "steps": steps,
+        "seed": seed,
+        "train_backbone": False,
+        "objects_per_step": 4,
+        "augment": AugmentSettings.for_short_side(lite_config().short_side),
+    }
+    values.update(overrides)
+    return TrainSettings(**values)
+
+
+@dataclass
+class SyntheticClips(Sequence):
+    """Synthetic training clips for seeds ``seed .. seed + count - 1``, made when drawn."""
+
+    seed: int
+    count: int
+    n_frames: int = TRAIN_CLIP_FRAMES
+    size: tuple[int, int] = TRAIN_CLIP_SIZE
+    style: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.seed + self.count > EVAL_SEED_BASE:
+            raise ValueError(f"training seeds must stay below {EVAL_SEED_BASE} (evaluation clips)")
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> TrainClip:  # type: ignore[override]
+        if not 0 <= i < self.count:
+            raise IndexError(i)
+        return synthetic_train_clip(self.make(self.seed + i, self.n_frames, self.size))
+
+    def make(self, seed: int, n_frames: int, size: tuple[int, int]):  # noqa: ANN201
+        from actionvos.sample import make_kitchen_clip
+
+        kw = {} if self.style is None else {"style": self.style}
+        return make_kitchen_clip(seed, n_frames=n_frames, size=size, **kw)
+
+
+def synthetic_eval_clips(
+    count: int,
+    seed: int = EVAL_SEED_BASE,
+    n_frames: int = 24,
+    size=(360, 640),
+    style: str | None = None,
+) -> list[LabelledClip]:
+    """Held-out clips (seeds never used in training) with their true labels, at 360p."""
+    from actionvos.sample import make_kitchen_clip
+
+    kw = {} if style is None else {"style": style}
+    out = []
+    for s in range(seed, seed + count):
+        c = make_kitchen_clip(s, n_frames=n_frames, size=size, **kw)
+        out.append(
+            LabelledClip(
+                f"synthetic-{s}",
+                c.frames,
+                c.masks.astype(np.int64),
+                list(c.object_names),
+                list(c.active),
+                c.narration,
+            )
+        )
+    return out

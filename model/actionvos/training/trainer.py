@@ -1,0 +1,211 @@
+"""The training loop: upstream's recipe on our network, Qt-free, with progress and cancel.
+
+:class:`Trainer` takes a network, training clips and :class:`TrainSettings`, and writes a run
+folder (:mod:`.checkpoint`) that loads like any saved model. One step encodes a clip's frames
+once and decodes several of its expressions together (``net.decode`` with N captions), so the
+criterion sees a batch of N (frames, expression) samples sharing those frames. A cancelled run
+saves a checkpoint at the step it reached; ``resume=True`` continues from the folder.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from actionvos.engine.device import autocast, resolve_device, resolve_precision
+from actionvos.engine.tokenizer import encode
+from actionvos.errors import InputError
+from actionvos.losses import ActionVOSCriterion
+from actionvos.network import TextFeatures
+
+from .checkpoint import read_record, read_state, settings_record, write_checkpoint
+from .data import SampleDrawer, TrainClip, TrainStep
+from .param_groups import freeze, param_groups
+from .settings import TrainSettings
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """What a progress callback is told after each step."""
+
+    step: int
+    steps: int
+    loss: float
+    terms: dict[str, float]
+    steps_per_s: float
+    eta_s: float
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    steps_done: int
+    cancelled: bool
+    wall_s: float
+    losses: list[float] = field(default_factory=list)
+
+
+ProgressFn = Callable[[TrainProgress], None]
+MAIN_TERMS = ("loss_ce", "loss_bbox", "loss_giou", "loss_mask", "loss_dice", "loss_positive_labels")
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2**32))
+
+
+class Trainer:
+    """Trains ``net`` on ``clips`` into the folder ``out`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        net: torch.nn.Module,
+        tokenizer,  # noqa: ANN001
+        clips: Sequence[TrainClip],
+        settings: TrainSettings,
+        out: str | Path,
+        *,
+        resume: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.out = Path(out)
+        self.device = resolve_device(settings.device)
+        self.precision = resolve_precision(settings.precision, self.device)
+        seed_everything(settings.seed)
+        self.net = net.to(self.device)
+        freeze(self.net, settings, getattr(self.net, "packaged_prefixes", lambda: ())())
+        groups = param_groups(self.net, settings)
+        if not groups:
+            raise InputError("nothing to train: every parameter is frozen")
+        self.optimizer = torch.optim.AdamW(
+            [{"params": g.params, "lr": g.lr, "name": g.name} for g in groups],
+            lr=settings.lr,
+            weight_decay=settings.weight_decay,
+        )
+        self.scheduler = torch.optim.lr_scheduler.MultiStepLR(
+            self.optimizer, settings.milestones(), gamma=settings.lr_gamma
+        )
+        self.criterion = ActionVOSCriterion()
+        self.tokenizer = tokenizer
+        self.drawer = SampleDrawer(
+            clips, settings.num_frames, settings.objects_per_step, settings.augment, settings.seed
+        )
+        self.step = 0
+        self.losses: list[float] = []
+        if resume:
+            self._resume()
+
+    # ------------------------------------------------------------------ public
+    def run(
+        self, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> TrainResult:
+        """Train up to ``settings.steps``; returns early (after saving) when ``cancel`` is set."""
+        start, first = time.perf_counter(), self.step
+        cancelled = False
+        every = self.settings.checkpoint_every
+        while self.step < self.settings.steps:
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+                break
+            terms, loss = self.train_step(self.drawer.draw())
+            self.step += 1
+            self.losses.append(loss)
+            if progress is not None:
+                rate = (self.step - first) / max(time.perf_counter() - start, 1e-9)
+                progress(
+                    TrainProgress(
+                        self.step,
+                        self.settings.steps,
+                        loss,
+                        terms,
+                        rate,
+                        (self.settings.steps - self.step) / max(rate, 1e-9),
+                    )
+                )
+            if every and self.step % every == 0 and self.step < self.settings.steps:
+                self.save()
+        self.save()
+        return TrainResult(
+            self.out, self.step, cancelled, time.perf_counter() - start, list(self.losses)
+        )
+
+    def train_step(self, batch: TrainStep) -> tuple[dict[str, float], float]:
+        """One optimisation step on one batch; returns the main loss terms and the total."""
+        self.net.train()
+        text_encoder = getattr(self.net, "text_encoder", None)
+        if text_encoder is not None and not self.settings.train_text_encoder:
+            text_encoder.eval()  # frozen: no dropout either
+        frames = batch.frames.to(self.device)
+        pixel_mask = None if batch.pixel_mask is None else batch.pixel_mask.to(self.device)
+        with autocast(self.device, self.precision):
+            vis = self.net.encode_visual(frames, pixel_mask)
+            txt = self._text(batch.captions)
+            out = self.net.decode(vis, txt, with_aux=True)
+            out = {k: _float(v) for k, v in out.items()}
+            terms = self.criterion(out, batch.targets)
+            total = self.criterion.weighted_total(terms)
+        if not math.isfinite(float(total.detach())):
+            raise FloatingPointError(
+                f"step {self.step + 1}: the loss is {float(total.detach())} on clip "
+                f"{batch.clip!r}; "
+                "lower the learning rate or check the labels of that clip"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        if self.settings.clip_max_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.settings.clip_max_norm)
+        self.optimizer.step()
+        self.scheduler.step()
+        return {k: float(terms[k].detach()) for k in MAIN_TERMS if k in terms}, float(
+            total.detach()
+        )
+
+    def save(self) -> None:
+        record = {
+            "step": self.step,
+            "steps": self.settings.steps,
+            "settings": settings_record(self.settings),
+            "rng": self.drawer.rng.bit_generator.state,
+            "losses": self.losses,
+        }
+        self.net.eval()
+        write_checkpoint(self.out, self.net, self.optimizer, self.scheduler, record)
+
+    # ------------------------------------------------------------------ internals
+    def _text(self, captions: Sequence[str]) -> TextFeatures:
+        items = []
+        for caption in captions:
+            ids = encode(self.tokenizer, caption)[None].to(self.device)
+            items.append(self.net.encode_text(ids, torch.ones_like(ids)))
+        return items[0] if len(items) == 1 else TextFeatures.cat(items)
+
+    def _resume(self) -> None:
+        from actionvos.checkpoints import load
+
+        record = read_record(self.out)
+        state = read_state(self.out)
+        saved = load(self.out)
+        self.net.load_state_dict(saved.state_dict())
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step = int(record["step"])
+        self.losses = [float(x) for x in record.get("losses", [])]
+        self.drawer.rng.bit_generator.state = record["rng"]
+
+
+def _float(v):  # noqa: ANN001, ANN202
+    """Losses in float32 whatever the autocast dtype of the outputs."""
+    if isinstance(v, torch.Tensor):
+        return v.float()
+    if isinstance(v, list):
+        return [_float(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _float(x) for k, x in v.items()}
+    return v

@@ -1,0 +1,21 @@
+"""ActionVOS-Lite built once per test session (encoders load from their pip packages)."""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+from actionvos.network import ActionVOSNet
+
+
+@functools.lru_cache(maxsize=1)
+def _lite():
+    from actionvos.training.lite import build_lite
+
+    return build_lite()
+
+
+def fresh_lite() -> tuple[ActionVOSNet, object]:
+    """A private copy of a fresh Lite network (random heads) and its tokenizer."""
+    net, tokenizer = _lite()
+    return copy.deepcopy(net), tokenizer
