@@ -103,6 +103,9 @@ def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
                         f"cannot switch {path} to write-ahead logging (got {mode}); is the "
                         "store on a network file system? Copy it to a local disk"
                     )
+            # Dirty pages stay in memory until the commit, so a full disk fails only the
+            # commit, and the session can rebuild a transaction SQLite dropped (session.py).
+            conn.execute("PRAGMA cache_spill=OFF")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
     except BaseException:
