@@ -257,8 +257,8 @@ class Session:
         if self._keep_edits():
             return StoreError(
                 f"could not save {self.path}: {cause}. Nothing was written: the store on disk "
-                "is at its last save, and the edits made since are kept in this open store. "
-                "Fix the cause (free disk space) and save again"
+                "is at its last save, and the edits made since are kept in this open store "
+                "(they are lost if it is closed before a save succeeds)"
             )
         self._forget_edits()
         return StoreError(
