@@ -11,7 +11,6 @@ from store_synthetic import (
     FullOnCommit,
     fill_disk,
     labelled_store,
-    remount_read_only,
     saved_digest,
     tmpfs,
 )
@@ -213,20 +212,6 @@ def test_a_real_full_disk_keeps_the_edits_until_space_is_freed():
             assert reader.check() == []
             for f, lab in written.items():
                 assert np.array_equal(reader.read_frame(f), lab)
-
-
-def test_a_read_only_file_system_is_read_but_never_written():
-    with tmpfs("2m") as disk:
-        path = labelled_store(disk)
-        remount_read_only(disk)
-        before = saved_digest(path)
-        with pytest.raises(StoreError, match="read-only file system; open it read-only"):
-            Store.open(path)
-        with Store.open(path, read_only=True) as reader:
-            assert reader.check() == [] and reader.read_frame(1).any()
-        with pytest.raises(StoreError, match="cannot create the store .*Read-only file system"):
-            Store.create(disk / "other.actionvos", n_frames=2, height=4, width=4)
-        assert saved_digest(path) == before
 
 
 def test_a_no_op_edit_leaves_the_store_clean(tmp_path):
