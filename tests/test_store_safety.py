@@ -220,3 +220,15 @@ def test_a_no_op_edit_leaves_the_store_clean(tmp_path):
         store.set_masks(1, store.read_frame(1))
         store.update_object(store.object_id("a"), name="a")
         assert not store.dirty and not store.autosave()
+
+
+def test_a_transaction_sqlite_dropped_between_edits_is_rebuilt(tmp_path):
+    path = labelled_store(tmp_path)
+    with Store.open(path) as store:
+        lab = _edit(store)
+        store._s.conn.execute("ROLLBACK")  # as SQLite may after an I/O error on a read
+        store.add_object("d")
+        assert np.array_equal(store.read_frame(7), lab)
+    with Store.open(path, read_only=True) as reader:
+        assert np.array_equal(reader.read_frame(7), lab)
+        assert reader.object_id("d") and reader.object_id("apple")

@@ -184,6 +184,14 @@ class Session:
             finally:
                 self.depth -= 1
             return
+        if not self.conn.in_transaction and not self._keep_edits():
+            # An earlier failure (a read error, a save whose next transaction could not
+            # start) left no transaction; without one the savepoint would commit on release.
+            self._forget_edits()
+            raise StoreError(
+                f"the store {self.path} lost its unsaved edits to an earlier failure; it is at "
+                "its last save. Check the disk, then make the edits again"
+            )
         staged_before, mark = dict(self.staged), len(self._log)
         with self.db():
             self.conn.execute("SAVEPOINT edit")
