@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
+import os
+import sqlite3
+import subprocess
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from actionvos.store import Store
+from actionvos.store import FrameState, Store
 
 VIDEO = "P01_107"
 
@@ -28,6 +35,11 @@ def digest(path: Path) -> dict[str, str]:
             continue
         out[p.relative_to(path).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
+
+
+def saved_digest(path: Path) -> dict[str, str]:
+    """``digest`` of what a store has saved: staged chunks of unsaved edits left out."""
+    return {k: v for k, v in digest(path).items() if not k.startswith("staging/")}
 
 
 def new_store(tmp: Path, n_frames: int = 40, height: int = 54, width: int = 96) -> Store:
@@ -155,3 +167,81 @@ def masks_by_name(store: Store) -> dict[int, np.ndarray]:
     for o in store.objects():
         names[o.id] = o.name
     return {f: names[store.read_frame(f)] for f in store.labelled_frames()}
+
+
+# ---------------------------------------------------------------- faults
+
+
+class FullOnCommit:
+    """Stands in for a store's connection: COMMIT fails as SQLite fails on a full disk.
+
+    SQLite rolls the whole transaction back when the commit cannot be written, then reports
+    "database or disk is full"; everything else goes to the real connection.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.commits_refused = 0
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql.strip().upper() == "COMMIT":
+            self.conn.execute("ROLLBACK")
+            self.commits_refused += 1
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+
+def labelled_store(tmp: Path, n_human: int = 6) -> Path:
+    """A saved store: objects a, b, c; frames 0..n_human-1 human-verified (with history),
+    frames 10..13 model output; one action over the clip."""
+    with Store.create(tmp / "clip.actionvos", n_frames=20, height=32, width=48) as store:
+        ids = [store.add_object(n, i + 1) for i, n in enumerate("abc")]
+        for f in range(n_human):
+            lab = np.zeros((32, 48), np.uint16)
+            lab[f : f + 8, 2 * f : 2 * f + 12] = ids[f % 3]
+            lab[20:, :10] = ids[(f + 1) % 3]
+            store.set_masks(f, lab)
+        for f in range(10, 14):
+            lab = np.zeros((32, 48), np.uint16)
+            lab[:5, f : f + 20] = ids[2]
+            store.set_masks(f, lab, FrameState.MODEL)
+        store.add_action("cut onion", 0, 19)
+    return tmp / "clip.actionvos"
+
+
+@contextlib.contextmanager
+def tmpfs(size: str) -> Iterator[Path]:
+    """A small tmpfs mounted for the test; skips where mounting is not permitted."""
+    if os.name != "posix" or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    where = Path("/tmp") / f"actionvos-tmpfs-{uuid.uuid4().hex[:8]}"
+    where.mkdir()
+    got = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
+    if got.returncode != 0:
+        where.rmdir()
+        pytest.skip(f"cannot mount a tmpfs here: {got.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+        where.rmdir()
+
+
+def remount_read_only(where: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(where)], check=True)
+
+
+def fill_disk(where: Path, leave: int) -> Path:
+    """Fill the file system holding ``where`` until about ``leave`` bytes are free."""
+    st = os.statvfs(where)
+    filler = where / "filler"
+    with open(filler, "wb") as f:
+        f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - leave))
+    return filler

@@ -8,6 +8,7 @@ Every check that can refuse a store runs before anything is written.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,10 +84,31 @@ def _check_header(path: Path) -> None:
         raise corrupt(path, "not an SQLite file")
 
 
+def _on_read_only_disk(path: Path) -> bool:
+    return os.name == "posix" and bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+
+
+def _wal_index_exists(path: Path) -> bool:
+    """Whether SQLite has (or needs) the WAL files: then it must not read as immutable."""
+    wal = path.with_name(path.name + "-wal")
+    has_log = wal.exists() and wal.stat().st_size > 0
+    return has_log or path.with_name(path.name + "-shm").exists()
+
+
 def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     """Open the database, refusing damaged or newer-format files before any write."""
     _check_header(path)
     uri = f"{path.resolve().as_uri()}?mode={'ro' if read_only else 'rw'}"
+    if read_only and _on_read_only_disk(path) and not _wal_index_exists(path):
+        # A reader of a WAL database needs to create its -shm index; on read-only media
+        # nobody can write the file either, so it may be read as immutable instead.
+        uri += "&immutable=1"
+    elif read_only and not os.access(path.parent, os.W_OK) and not _wal_index_exists(path):
+        raise StoreError(
+            f"cannot read {path}: a reader must create {path.name}-shm beside it, but the "
+            f"folder {path.parent} is not writable for you. Copy the store to a folder you "
+            "can write to, or ask its owner to open it once"
+        )
     with guarded(path):
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     try:
@@ -103,6 +125,9 @@ def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
                         f"cannot switch {path} to write-ahead logging (got {mode}); is the "
                         "store on a network file system? Copy it to a local disk"
                     )
+            # Dirty pages stay in memory until the commit, so a full disk fails only the
+            # commit, and the session can rebuild a transaction SQLite dropped (session.py).
+            conn.execute("PRAGMA cache_spill=OFF")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
     except BaseException:

@@ -6,6 +6,7 @@ locked; a second writer is refused with a message instead of corrupting the firs
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -57,6 +58,16 @@ class WriterLock:
         except PermissionError:
             raise StoreError(
                 f"no permission to write to the store {self.path.parent}; open it read-only"
+            ) from None
+        except OSError as exc:
+            if exc.errno == errno.EROFS:
+                raise StoreError(
+                    f"the store {self.path.parent} is on a read-only file system; open it "
+                    "read-only, or copy it to a writable disk to change it"
+                ) from None
+            raise StoreError(
+                f"cannot open {self.path} to take the writer lock ({exc.strerror or exc}); "
+                "check the disk, or open the store read-only"
             ) from None
         if not _try_lock(fd):
             os.close(fd)

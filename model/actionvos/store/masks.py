@@ -37,6 +37,10 @@ _STAGED_NAME = re.compile(r"^f(\d+)-[0-9a-f]{32}\.chunk$")
 _CONFIG = {"write_empty_chunks": True}
 
 
+class ChunkError(StoreError):
+    """A frame's mask chunk is damaged or missing; the rest of the store still reads."""
+
+
 class _Routes:
     """Mutable routing shared by the router store and its copies (zarr clones stores)."""
 
@@ -137,6 +141,14 @@ class MaskArray:
     def chunk_path(self, frame: int) -> Path:
         return self.root / MASKS_DIR / "c" / str(frame) / "0" / "0"
 
+    def chunk_frames(self) -> list[int]:
+        """Frames that have a chunk file on disk."""
+        base = self.root / MASKS_DIR / "c"
+        if not base.is_dir():
+            return []
+        found = (p.name for p in base.iterdir() if p.name.isdigit())
+        return sorted(int(n) for n in found if (base / n / "0" / "0").is_file())
+
     def read(self, frame: int, staged: str | None = None) -> np.ndarray:
         """The frame's label map; ``staged`` is the committed-but-unrenamed file, if any."""
         key = f"{MASKS_DIR}/c/{frame}/0/0"
@@ -147,10 +159,10 @@ class MaskArray:
                 return np.asarray(self._array[frame])
             except Exception as exc:
                 where = self.staging / staged if staged else self.chunk_path(frame)
-                raise StoreError(
+                raise ChunkError(
                     f"the masks of frame {frame} cannot be read: {where} is damaged ({exc}). "
-                    "Nothing was changed; restore that file from a backup, or delete it to "
-                    "mark the frame unlabelled"
+                    "Nothing was changed; restore that file from a backup, or clear the frame "
+                    "(Store.unlabel_frame) and label it again"
                 ) from None
             finally:
                 self._router.routes.read.pop(key, None)

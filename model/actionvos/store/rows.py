@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from actionvos.store.records import (
     ActionRecord,
@@ -53,6 +55,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "frames": ("frame", "state", "model_id", "updated"),
 }
 
+
+class Writer(Protocol):
+    """Where write statements go: the session, which logs them (see ``session.py``)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor: ...
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> sqlite3.Cursor: ...
+
+
 DEFAULTS: dict[str, dict[str, object]] = {
     "activity": {"reasons": "{}"},
     "actions": {"all_nouns": "[]", "all_noun_classes": "[]"},
@@ -77,7 +88,7 @@ def all_rows(conn: sqlite3.Connection, table: str, order: str | None = None) -> 
     return [dict(zip(cols, r, strict=True)) for r in conn.execute(sql)]
 
 
-def put(conn: sqlite3.Connection, table: str, row: dict) -> None:
+def put(conn: Writer, table: str, row: dict) -> None:
     """Insert or update in place (never delete-and-insert, which would cascade)."""
     cols = [c for c in COLUMNS[table] if c in row]
     keys = KEYS[table]
@@ -90,7 +101,7 @@ def put(conn: sqlite3.Connection, table: str, row: dict) -> None:
     )
 
 
-def delete(conn: sqlite3.Connection, table: str, key: dict) -> None:
+def delete(conn: Writer, table: str, key: dict) -> None:
     where = " AND ".join(f"{k} = ?" for k in KEYS[table])
     conn.execute(f"DELETE FROM {table} WHERE {where}", [key[k] for k in KEYS[table]])
 
@@ -149,7 +160,7 @@ def hand_boxes(conn: sqlite3.Connection, frame: int) -> list[HandBox]:
     ]
 
 
-def put_hand_boxes(conn: sqlite3.Connection, frame: int, boxes: list[HandBox]) -> None:
+def put_hand_boxes(conn: Writer, frame: int, boxes: list[HandBox]) -> None:
     conn.execute("DELETE FROM hand_boxes WHERE frame = ?", (frame,))
     conn.executemany(
         "INSERT INTO hand_boxes (frame, category, x, y, w, h, polygons, handside, in_contact) "

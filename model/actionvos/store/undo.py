@@ -8,156 +8,152 @@ are edits like any other: they reach disk on the next save.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from actionvos.store import rows
+from actionvos.store import frames, rows
 from actionvos.store.history import MaskDiff, merge_row, redo_mask, undo_mask
 from actionvos.store.records import Correction
 from actionvos.store.schema import APPLIED, DISCARDED, UNDONE
+from actionvos.store.session import Session
 from actionvos.store.stamps import now as _now
-
-if TYPE_CHECKING:
-    from actionvos.store.store import Store
 
 _STATUS = {APPLIED: "applied", UNDONE: "undone", DISCARDED: "discarded"}
 
 
-class HistoryMixin:
-    """``Store.undo``, ``Store.redo`` and ``Store.history``."""
+def history(s: Session, *, include_discarded: bool = False) -> list[Correction]:
+    """Corrections, oldest first, with the frames and objects each one touched."""
+    sql = "SELECT id, time, user, label, action_id, status FROM corrections"
+    if not include_discarded:
+        sql += f" WHERE status != {DISCARDED}"
+    with s.db():
+        out = []
+        for cid, time, user, label, action_id, status in s.conn.execute(
+            sql + " ORDER BY id"
+        ).fetchall():
+            out.append(_describe(s, cid, time, user, label, action_id, status))
+    return out
 
-    def history(self: Store, *, include_discarded: bool = False) -> list[Correction]:
-        """Corrections, oldest first, with the frames and objects each one touched."""
-        sql = "SELECT id, time, user, label, action_id, status FROM corrections"
-        if not include_discarded:
-            sql += f" WHERE status != {DISCARDED}"
-        with self._db():
-            out = []
-            for cid, time, user, label, action_id, status in self._conn.execute(
-                sql + " ORDER BY id"
-            ).fetchall():
-                out.append(self._describe(cid, time, user, label, action_id, status))
-        return out
 
-    def _describe(self: Store, cid, time, user, label, action_id, status) -> Correction:
-        frames: set[int] = set()
-        objects: set[int] = set()
-        summary: list[str] = []
-        for kind, frame, object_ids, tbl, key, before, after in self._conn.execute(
-            "SELECT kind, frame, object_ids, tbl, key, before, after FROM changes "
-            "WHERE correction_id = ? ORDER BY id",
-            (cid,),
-        ):
-            if kind == "mask":
-                frames.add(frame)
-                ids = json.loads(object_ids)
-                objects.update(ids)
-                summary.append(f"frame {frame}: pixels of objects {ids}")
-                continue
-            key = json.loads(key)
-            before, after = json.loads(before), json.loads(after)
-            if tbl == "frames":
-                frames.add(key["frame"])
-            if tbl == "objects":
-                objects.add(key["id"])
-            if tbl == "activity":
-                objects.add(key["object_id"])
-            changed = sorted(
-                c
-                for c in set(before or {}) | set(after or {})
-                if (before or {}).get(c) != (after or {}).get(c) and c != "updated"
-            )
-            what = "added" if before is None else "removed" if after is None else changed
-            summary.append(f"{tbl} {key}: {what}")
-        return Correction(
-            id=cid,
-            time=time,
-            user=user,
-            label=label,
-            action_id=action_id,
-            status=_STATUS[status],
-            frames=tuple(sorted(frames)),
-            object_ids=tuple(sorted(objects)),
-            summary=tuple(summary),
+def _describe(s: Session, cid, time, user, label, action_id, status) -> Correction:
+    frames: set[int] = set()
+    objects: set[int] = set()
+    summary: list[str] = []
+    for kind, frame, object_ids, tbl, key, before, after in s.conn.execute(
+        "SELECT kind, frame, object_ids, tbl, key, before, after FROM changes "
+        "WHERE correction_id = ? ORDER BY id",
+        (cid,),
+    ):
+        if kind == "mask":
+            frames.add(frame)
+            ids = json.loads(object_ids)
+            objects.update(ids)
+            summary.append(f"frame {frame}: pixels of objects {ids}")
+            continue
+        key = json.loads(key)
+        before, after = json.loads(before), json.loads(after)
+        if tbl == "frames":
+            frames.add(key["frame"])
+        if tbl == "objects":
+            objects.add(key["id"])
+        if tbl == "activity":
+            objects.add(key["object_id"])
+        changed = sorted(
+            c
+            for c in set(before or {}) | set(after or {})
+            if (before or {}).get(c) != (after or {}).get(c) and c != "updated"
         )
+        what = "added" if before is None else "removed" if after is None else changed
+        summary.append(f"{tbl} {key}: {what}")
+    return Correction(
+        id=cid,
+        time=time,
+        user=user,
+        label=label,
+        action_id=action_id,
+        status=_STATUS[status],
+        frames=tuple(sorted(frames)),
+        object_ids=tuple(sorted(objects)),
+        summary=tuple(summary),
+    )
 
-    def _next(self: Store, status: int, newest: bool) -> int | None:
-        row = self._conn.execute(
-            f"SELECT id FROM corrections WHERE status = ? ORDER BY id "
-            f"{'DESC' if newest else 'ASC'} LIMIT 1",
-            (status,),
+
+def _next(s: Session, status: int, newest: bool) -> int | None:
+    row = s.conn.execute(
+        f"SELECT id FROM corrections WHERE status = ? ORDER BY id "
+        f"{'DESC' if newest else 'ASC'} LIMIT 1",
+        (status,),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def can_undo(s: Session) -> bool:
+    return _next(s, APPLIED, True) is not None
+
+
+def can_redo(s: Session) -> bool:
+    return _next(s, UNDONE, False) is not None
+
+
+def undo(s: Session) -> Correction | None:
+    """Revert the newest applied correction (even one from an earlier session)."""
+    return step(s, undo=True)
+
+
+def redo(s: Session) -> Correction | None:
+    """Re-apply the correction undone most recently."""
+    return step(s, undo=False)
+
+
+def step(s: Session, *, undo: bool) -> Correction | None:
+    s.check_writable()
+    with s.edit():
+        cid = _next(s, APPLIED if undo else UNDONE, newest=undo)
+        if cid is None:
+            return None
+        changes = s.conn.execute(
+            "SELECT kind, frame, tbl, key, before, after, bbox, before_pixels, after_pixels "
+            f"FROM changes WHERE correction_id = ? ORDER BY id {'DESC' if undo else 'ASC'}",
+            (cid,),
+        ).fetchall()
+        for kind, frame, tbl, key, before, after, bbox, before_px, after_px in changes:
+            if kind == "mask":
+                _step_mask(s, MaskDiff.decode(frame, bbox, before_px, after_px), undo)
+            else:
+                _step_row(s, tbl, json.loads(key), json.loads(before), json.loads(after), undo)
+        s.execute(
+            "UPDATE corrections SET status = ?, status_time = ? WHERE id = ?",
+            (UNDONE if undo else APPLIED, _now(), cid),
+        )
+        row = s.conn.execute(
+            "SELECT id, time, user, label, action_id, status FROM corrections WHERE id = ?",
+            (cid,),
         ).fetchone()
-        return None if row is None else int(row[0])
+        return _describe(s, *row)
 
-    @property
-    def can_undo(self: Store) -> bool:
-        return self._next(APPLIED, True) is not None
 
-    @property
-    def can_redo(self: Store) -> bool:
-        return self._next(UNDONE, False) is not None
+def _step_mask(s: Session, diff: MaskDiff, undo: bool) -> None:
+    current = s.read_frame(diff.frame)
+    target = undo_mask(current, diff) if undo else redo_mask(current, diff)
+    if np.array_equal(target, current):
+        return
+    present = frames.pixel_counts(target)
+    missing = set(present) - frames.known_objects(s)
+    if missing:
+        # The object was removed since; keep its pixels out rather than orphan them.
+        target = np.where(np.isin(target, list(missing)), current, target).astype(np.uint16)
+        present = frames.pixel_counts(target)
+    s.stage_frame(diff.frame, target, present)
 
-    def undo(self: Store) -> Correction | None:
-        """Revert the newest applied correction (even one from an earlier session)."""
-        return self._step(undo=True)
 
-    def redo(self: Store) -> Correction | None:
-        """Re-apply the correction undone most recently."""
-        return self._step(undo=False)
-
-    def _step(self: Store, *, undo: bool) -> Correction | None:
-        self._check_writable()
-        with self._edit():
-            cid = self._next(APPLIED if undo else UNDONE, newest=undo)
-            if cid is None:
-                return None
-            changes = self._conn.execute(
-                "SELECT kind, frame, tbl, key, before, after, bbox, before_pixels, after_pixels "
-                f"FROM changes WHERE correction_id = ? ORDER BY id {'DESC' if undo else 'ASC'}",
-                (cid,),
-            ).fetchall()
-            for kind, frame, tbl, key, before, after, bbox, before_px, after_px in changes:
-                if kind == "mask":
-                    self._step_mask(MaskDiff.decode(frame, bbox, before_px, after_px), undo)
-                else:
-                    self._step_row(
-                        tbl, json.loads(key), json.loads(before), json.loads(after), undo
-                    )
-            self._conn.execute(
-                "UPDATE corrections SET status = ?, status_time = ? WHERE id = ?",
-                (UNDONE if undo else APPLIED, _now(), cid),
-            )
-            row = self._conn.execute(
-                "SELECT id, time, user, label, action_id, status FROM corrections WHERE id = ?",
-                (cid,),
-            ).fetchone()
-            return self._describe(*row)
-
-    def _step_mask(self: Store, diff: MaskDiff, undo: bool) -> None:
-        current = self.read_frame(diff.frame)
-        target = undo_mask(current, diff) if undo else redo_mask(current, diff)
-        if np.array_equal(target, current):
-            return
-        counts = np.bincount(target.ravel())
-        present = {int(i): int(counts[i]) for i in np.flatnonzero(counts) if i != 0}
-        known = {r[0] for r in self._conn.execute("SELECT id FROM objects")}
-        missing = set(present) - known
-        if missing:
-            # The object was removed since; keep its pixels out rather than orphan them.
-            target = np.where(np.isin(target, list(missing)), current, target).astype(np.uint16)
-            counts = np.bincount(target.ravel())
-            present = {int(i): int(counts[i]) for i in np.flatnonzero(counts) if i != 0}
-        self._write_frame(diff.frame, target, present)
-
-    def _step_row(
-        self: Store, table: str, key: dict, before: dict | None, after: dict | None, undo: bool
-    ) -> None:
-        current = rows.get(self._conn, table, key)
-        target = merge_row(current, before, after, undo=undo)
-        if target == current:
-            return
-        if target is None:
-            rows.delete(self._conn, table, key)
-        else:
-            rows.put(self._conn, table, target)
+def _step_row(
+    s: Session, table: str, key: dict, before: dict | None, after: dict | None, undo: bool
+) -> None:
+    current = rows.get(s.conn, table, key)
+    target = merge_row(current, before, after, undo=undo)
+    if target == current:
+        return
+    if target is None:
+        rows.delete(s, table, key)
+    else:
+        rows.put(s, table, target)
