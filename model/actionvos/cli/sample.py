@@ -33,6 +33,11 @@ def register(subparsers) -> None:
     p.add_argument("--size", type=_size, default=(240, 320), help="HEIGHTxWIDTH (240x320)")
     p.add_argument("--fps", type=float, default=15.0, help="frame rate (default 15)")
     p.add_argument("--action", default=None, help="cut, pick-up, put, pour, stir, open, wash")
+    p.add_argument(
+        "--style",
+        default="default",
+        help="default, or novel: held-out nouns, other tables and light, a tilted camera",
+    )
     p.add_argument("--no-video", action="store_true", help="skip the mp4")
     p.add_argument("--no-frames", action="store_true", help="skip the JPEG frame folder")
     p.set_defaults(func=run)
@@ -47,7 +52,12 @@ def run(args: argparse.Namespace) -> int:
             f"an mp4 needs an even size; got {h}x{w}. Use e.g. {h + h % 2}x{w + w % 2}"
         )
     clip = make_kitchen_clip(
-        seed=args.seed, n_frames=args.frames, size=args.size, fps=args.fps, action=args.action
+        seed=args.seed,
+        n_frames=args.frames,
+        size=args.size,
+        fps=args.fps,
+        action=args.action,
+        style=args.style,
     )
     paths = write_sample(clip, args.out, video=not args.no_video, frames=not args.no_frames)
     print(f"{clip.narration!r}: {len(clip.object_names)} objects")
