@@ -1,12 +1,14 @@
-"""``actionvos sample``: write a synthetic kitchen clip (mp4, frames, masks, sample.json).
+"""``actionvos sample``: write synthetic kitchen clips with exact ground truth.
 
-Gives anyone a real video with exact ground truth to try the other commands on, without
-downloading a dataset.
+One clip as an mp4, frames, masks and ``sample.json``; or, with ``--layout``, K clips as an
+ActionVOS dataset split that ``actionvos predict`` and ``actionvos evaluate`` read. Gives
+anyone real input with ground truth to try the other commands on, without a download.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from actionvos.errors import InputError
 
@@ -24,7 +26,7 @@ def _size(text: str) -> tuple[int, int]:
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "sample",
-        help="write a synthetic egocentric kitchen clip with ground truth",
+        help="write synthetic egocentric kitchen clips with ground truth",
         description=__doc__.splitlines()[0],
     )
     p.add_argument("out", help="folder to write into (created if missing)")
@@ -40,10 +42,33 @@ def register(subparsers) -> None:
     )
     p.add_argument("--no-video", action="store_true", help="skip the mp4")
     p.add_argument("--no-frames", action="store_true", help="skip the JPEG frame folder")
+    p.add_argument(
+        "--layout",
+        action="store_true",
+        help="write an ActionVOS dataset (JPEGImages_Sparse, Annotations_Sparse, ImageSets)",
+    )
+    p.add_argument(
+        "--clips", type=int, default=1, help="with --layout: clips of seeds SEED.. (default 1)"
+    )
+    p.add_argument("--split", default="val", help="with --layout: split name (default val)")
+    p.add_argument("--overwrite", action="store_true", help="replace a split already in OUT")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.clips < 1:
+        raise InputError(f"--clips must be at least 1, got {args.clips}")
+    if args.seed < 0:
+        raise InputError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.layout:
+        return _run_layout(args)
+    if args.clips != 1:
+        raise InputError("--clips writes several clips as a dataset; add --layout")
+    return _run_one(args)
+
+
+def _run_one(args: argparse.Namespace) -> int:
     from actionvos.sample import make_kitchen_clip, write_sample
 
     h, w = args.size
@@ -65,4 +90,44 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:<16} active={int(active)} involved={int(involved)}")
     for kind, path in paths.items():
         print(f"{kind}: {path}")
+    return 0
+
+
+def _run_layout(args: argparse.Namespace) -> int:
+    from actionvos.sample.dataset import SampleRequest, write_sample_dataset
+    from actionvos.sample.synthetic import make_kitchen_clip
+
+    # check every setting on a tiny clip first, so a typo fails before K clips are drawn
+    make_kitchen_clip(
+        seed=args.seed, n_frames=2, size=args.size, action=args.action, style=args.style
+    )
+    request = SampleRequest(
+        seeds=range(args.seed, args.seed + args.clips),
+        n_frames=args.frames,
+        size=args.size,
+        fps=args.fps,
+        style=args.style,
+        action=args.action,
+    )
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=args.clips, unit="clip", file=sys.stderr, desc="actionvos sample")
+
+    def progress(done: int, total: int, folder: str) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+            bar.set_postfix_str(folder, refresh=False)
+
+    try:
+        report = write_sample_dataset(
+            args.out, request, split=args.split, overwrite=args.overwrite, progress=progress
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{len(report.sequences)} sequences, {report.frames} frames in {report.root}")
+    print(f"split: {report.split_json}")
+    print(f"ground truth: {report.root / 'Annotations_Sparse' / report.split}")
     return 0
