@@ -8,7 +8,9 @@ anyone real input with ground truth to try the other commands on, without a down
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+from pathlib import Path
 
 from actionvos.errors import InputError
 
@@ -51,6 +53,12 @@ def register(subparsers) -> None:
         "--clips", type=int, default=1, help="with --layout: clips of seeds SEED.. (default 1)"
     )
     p.add_argument("--split", default="val", help="with --layout: split name (default val)")
+    p.add_argument(
+        "--store",
+        action="store_true",
+        help="with --layout: also OUT/<sequence>.actionvos per clip, its ground truth "
+        "recorded as human-verified (to try fine-tuning)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace a split already in OUT")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -65,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_layout(args)
     if args.clips != 1:
         raise InputError("--clips writes several clips as a dataset; add --layout")
+    if args.store:
+        raise InputError("--store writes label stores beside a dataset's frames; add --layout")
     return _run_one(args)
 
 
@@ -94,7 +104,13 @@ def _run_one(args: argparse.Namespace) -> int:
 
 
 def _run_layout(args: argparse.Namespace) -> int:
-    from actionvos.sample.dataset import SampleRequest, write_sample_dataset
+    from actionvos.sample.dataset import (
+        SampleRequest,
+        entry_folder,
+        video_name,
+        write_sample_dataset,
+    )
+    from actionvos.sample.label_store import write_clip_store
     from actionvos.sample.synthetic import make_kitchen_clip
 
     # check every setting on a tiny clip first, so a typo fails before K clips are drawn
@@ -120,14 +136,54 @@ def _run_layout(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
             bar.set_postfix_str(folder, refresh=False)
 
+    out = Path(args.out)
+    stores: list[Path] = []
+
+    def store_of(clip, entry) -> None:
+        folder = entry_folder(entry)
+        path = out / f"{folder}.actionvos"
+        if path.exists():
+            if not args.overwrite:
+                raise InputError(f"{path} already exists; pass --overwrite to replace it")
+            _remove_synthetic_store(path)
+        frames = out / "JPEGImages_Sparse" / args.split / folder
+        stores.append(write_clip_store(clip, path, clip_path=frames, video=video_name(clip)))
+
+    if args.store:  # refuse before drawing anything, rather than after K clips
+        taken = [p for p in out.glob("*.actionvos")] if out.is_dir() else []
+        if taken and not args.overwrite:
+            raise InputError(f"{out} already holds label stores; pass --overwrite")
     try:
         report = write_sample_dataset(
-            args.out, request, split=args.split, overwrite=args.overwrite, progress=progress
+            out,
+            request,
+            split=args.split,
+            overwrite=args.overwrite,
+            on_clip=store_of if args.store else None,
+            progress=progress,
         )
     finally:
         if bar is not None:
             bar.close()
     print(f"{len(report.sequences)} sequences, {report.frames} frames in {report.root}")
+    if stores:
+        print(f"{len(stores)} label stores: {stores[0].name} ... in {out}")
     print(f"split: {report.split_json}")
     print(f"ground truth: {report.root / 'Annotations_Sparse' / report.split}")
     return 0
+
+
+def _remove_synthetic_store(path: Path) -> None:
+    """--overwrite replaces stores this command wrote, never someone's own labels."""
+    from actionvos.store import Store
+
+    store = Store.open(path, read_only=True)
+    try:
+        video = store.video
+    finally:
+        store.close(save=False)
+    if not video.startswith("synth-"):
+        raise InputError(
+            f"{path} holds labels of {video!r}, not a synthetic clip; move it, it is not replaced"
+        )
+    shutil.rmtree(path)
