@@ -114,3 +114,14 @@ def test_sample_command_writes_a_novel_layout(tmp_path, capsys):
     assert main(bad) == 1
     assert "no 'open' action" in capsys.readouterr().err
     assert not (tmp_path / "y").exists(), "a bad setting fails before anything is written"
+
+
+def test_an_unfinished_run_is_replaced_only_with_overwrite(tmp_path):
+    """A run stopped midway leaves sequence folders but no split file."""
+    request = SampleRequest(seeds=[1], n_frames=2, size=SIZE)
+    report = write_sample_dataset(tmp_path, request)
+    report.split_json.unlink()
+    with pytest.raises(InputError, match="already holds files"):
+        write_sample_dataset(tmp_path, request)
+    write_sample_dataset(tmp_path, request, overwrite=True)
+    assert len(ActionVOSDataset(tmp_path, "val")) == 1

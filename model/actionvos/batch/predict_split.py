@@ -146,9 +146,12 @@ def predict_split(
     when ``shard`` has several ranks) provides the barriers; ``info`` goes into the summary.
     """
     shard = shard or Shard()
-    group = group or ProcessGroup(shard)
-    if shard.distributed and group.shard != shard:
-        raise InputError("the process group belongs to another shard")
+    if group is None:
+        if shard.distributed:
+            raise ValueError("a sharded run needs its entered ProcessGroup for the barriers")
+        group = ProcessGroup(shard)
+    if group.shard != shard:
+        raise ValueError("the process group belongs to another shard")
     out = Path(out)
     check_out(out, dataset, overwrite)
     group.barrier()  # every rank has checked before any rank writes

@@ -110,14 +110,16 @@ def is_dataset_root(path: Path) -> bool:
     )
 
 
-def _check_options(args: argparse.Namespace) -> None:
+def check_options(args: argparse.Namespace) -> None:
+    """Engine options that are checkable before any weights load."""
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
     if args.short_side < 32 or args.window < 1:
         raise InputError("--short-side must be at least 32 and --window at least 1")
 
 
-def _engine(args: argparse.Namespace, device: str | None = None):
+def engine_from_args(args: argparse.Namespace, device: str | None = None):
+    """The engine the options describe (``device`` overrides ``--device``)."""
     from actionvos.engine.loader import load_engine
 
     engine = load_engine(
@@ -153,12 +155,12 @@ def run_clip(args: argparse.Namespace) -> int:
             "knife onion); only a dataset root takes them from its split file"
         )
     prompts = build_prompts(args.objects, args.narration)  # fail fast, before loading weights
-    _check_options(args)
+    check_options(args)
     clip_path = Path(args.clip)
     clip = open_clip(clip_path)
     out = Path(args.out) if args.out else default_out(clip_path)
     _prepare_out(out, args.overwrite)
-    engine = _engine(args)
+    engine = engine_from_args(args)
 
     bar = None
     if not args.quiet:

@@ -27,7 +27,7 @@ def _device(requested: str, local_rank: int, distributed: bool) -> str:
 def run_dataset(args: argparse.Namespace) -> int:
     from actionvos.batch.predict_split import predict_split
     from actionvos.batch.sharding import ProcessGroup, shard_from_env
-    from actionvos.cli.predict import _check_options, _engine, default_out
+    from actionvos.cli.predict import check_options, default_out, engine_from_args
     from actionvos.io.dataset import ActionVOSDataset
 
     root = Path(args.clip)
@@ -36,7 +36,7 @@ def run_dataset(args: argparse.Namespace) -> int:
             f"{root} is a dataset root: names and narrations come from its split file; "
             "drop --narration/--objects (or give one sequence's frame folder instead)"
         )
-    _check_options(args)
+    check_options(args)
     dataset = ActionVOSDataset(root, args.split)
     if not len(dataset):
         raise InputError(f"{dataset.json_path} lists no sequences; nothing to predict")
@@ -44,7 +44,7 @@ def run_dataset(args: argparse.Namespace) -> int:
     shard = shard_from_env()
     device = _device(args.device, shard.local_rank, shard.distributed)
     with ProcessGroup(shard, cuda=device.startswith("cuda")) as group:
-        engine = _engine(args, device)
+        engine = engine_from_args(args, device)
         bar, current = None, None
 
         def progress(folder: str, done: int, total: int, message: str) -> None:

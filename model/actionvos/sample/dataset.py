@@ -150,8 +150,11 @@ def _clear_old_split(root: Path, split: str, overwrite: bool) -> None:
             shutil.rmtree(root / kind / split / folder, ignore_errors=True)
 
 
-def write_clip_sequence(clip: SyntheticClip, root: Path, split: str, seq_id: int) -> dict:
-    """Write one clip's frames, masks and weights; return its split entry."""
+def write_clip_sequence(
+    clip: SyntheticClip, root: Path, split: str, seq_id: int, overwrite: bool = False
+) -> dict:
+    """Write one clip's frames, masks and weights; return its split entry. Folders left by
+    an unfinished earlier run (no split file) are replaced only with ``overwrite``."""
     if len(clip.object_names) > 255:
         raise InputError(f"{len(clip.object_names)} objects; palette PNGs hold at most 255")
     entry = sequence_entry(clip, seq_id)
@@ -159,7 +162,9 @@ def write_clip_sequence(clip: SyntheticClip, root: Path, split: str, seq_id: int
     dirs = {kind: root / kind / split / folder for kind in KINDS}
     for d in dirs.values():
         if d.is_dir() and any(d.iterdir()):
-            raise InputError(f"{d} already holds files; remove it or pass --overwrite")
+            if not overwrite:
+                raise InputError(f"{d} already holds files; remove it or pass --overwrite")
+            shutil.rmtree(d)
         d.mkdir(parents=True, exist_ok=True)
     for t, name in enumerate(clip.frame_names):
         Image.fromarray(clip.frames[t]).save(dirs["JPEGImages_Sparse"] / f"{name}.jpg", quality=95)
@@ -206,7 +211,7 @@ def write_sample_dataset(
             action=request.action,
             style=request.style,
         )
-        entry = write_clip_sequence(clip, root, split, k + 1)
+        entry = write_clip_sequence(clip, root, split, k + 1, overwrite)
         entries.append(entry)
         report.sequences.append(entry_folder(entry))
         report.frames += clip.n_frames
