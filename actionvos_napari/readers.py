@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from actionvos.io import open_clip
-from actionvos.io.dataset import ActionVOSDataset
+from actionvos.io.dataset import ActionVOSDataset, has_split_file
 from actionvos_napari.layers import clip_layer_data, mask_layers
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
@@ -30,6 +30,14 @@ def _dataset_root(folder: Path) -> Path | None:
     return None
 
 
+def _has_split(root: Path, folder: Path) -> bool:
+    """A root with any split file, or a sequence folder whose split has one; otherwise a
+    dataset-shaped folder is just frames."""
+    if folder == root:
+        return any((root / "ImageSets").glob("*.json"))
+    return has_split_file(root, folder.parent.name)
+
+
 def _has_images(folder: Path) -> bool:
     return any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir() if p.is_file())
 
@@ -44,7 +52,8 @@ def get_reader(path: str | list[str]) -> Reader | None:
     if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
         return read_clip
     if p.is_dir():
-        if _dataset_root(p) is not None:
+        root = _dataset_root(p)
+        if root is not None and _has_split(root, p):
             return read_dataset
         if _has_images(p):
             return read_clip
@@ -81,10 +90,12 @@ def read_dataset(path: str | list[str]) -> list[tuple]:
         clip = dataset.frames(seq)
         name = seq.folder_name
         layers = [clip_layer_data(clip, name=name)]
+        objects = [seq.object_classes[k] for k in sorted(seq.object_classes)]
+        # the widget pre-fills its narration and object fields from these
         layers[0][1]["metadata"]["actionvos"]["narration"] = seq.narration
+        layers[0][1]["metadata"]["actionvos"]["objects"] = [o.name for o in objects]
         masks = dataset.masks(seq)
         if masks is not None:
-            objects = [seq.object_classes[k] for k in sorted(seq.object_classes)]
             names = [o.name for o in objects]
             active = [bool(o.positive) for o in objects]
             extra = {"narration": seq.narration, "source": f"{split} annotations"}

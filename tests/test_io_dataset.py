@@ -180,3 +180,59 @@ def test_demo_expression_file(root):
     assert [o.name for o in seq.object_classes.values()] == ["lid", "spoon"]
     assert seq.folder_name == "00000223_P02_09_pick-up_spoon"
     assert ds.frames(seq).frame_names == ["frame_0000040843", "frame_0000040873"]
+
+
+def _demo_layout(root, files: dict) -> None:
+    (root / "ImageSets").mkdir(parents=True)
+    for name, data in files.items():
+        (root / "ImageSets" / name).write_text(json.dumps(data))
+    folder = root / "JPEGImages_Sparse" / "val" / "00000012_P01_107_put-into_bag:cereal"
+    folder.mkdir(parents=True)
+    for k, name in enumerate(["frame_0000002521", "frame_0000002559"]):
+        Image.fromarray(synthetic_frames(2)[k]).save(folder / f"{name}.jpg")
+
+
+DEMO = {
+    "videos": {
+        "00000012_P01_107_put-into_bag:cereal": {
+            "expressions": {
+                "0": {"exp": "bread used in the action of put cereals bag into cereals box"},
+                "1": {"exp": "cereal bag used in the action of put cereals bag into cereals box"},
+            },
+            "frames": ["frame_0000002521", "frame_0000002559"],
+        }
+    }
+}
+
+
+def test_the_official_inference_layout_opens_as_split_val(tmp_path):
+    """demo_path/: no val.json, one freely named expression file, frames under val."""
+    _demo_layout(tmp_path, {"expression_file.json": DEMO})
+    ds = ActionVOSDataset(tmp_path, "val")
+    assert ds.json_path.name == "expression_file.json" and not ds.is_split_list
+    seq = ds[0]
+    assert (seq.seq_id, seq.video, seq.verb, seq.noun) == (12, "P01_107", "put-into", "bag:cereal")
+    assert seq.narration == "put cereals bag into cereals box"
+    assert [(o.index, o.name) for o in seq.object_classes.values()] == [
+        (1, "bread"),
+        (2, "cereal bag"),
+    ]
+    assert seq.object_classes[2].expression.startswith("cereal bag used in")
+    assert ds.frames(seq).frame_names == ["frame_0000002521", "frame_0000002559"]
+    assert ds.masks(seq) is None
+
+
+def test_an_expression_file_is_no_fallback_beside_split_lists(tmp_path):
+    """Our own layouts keep <split>_meta_expressions files next to the split lists: asking
+    for a split that is not there must not silently read another split's expressions."""
+    _demo_layout(tmp_path, {"val.json": SEQS[:1], "val_meta_expressions.json": DEMO})
+    with pytest.raises(ClipError, match="train.json does not exist"):
+        ActionVOSDataset(tmp_path, "train")
+    assert ActionVOSDataset(tmp_path, "val").is_split_list
+
+
+def test_malformed_expression_files_are_named(tmp_path):
+    bad = {"videos": {"seq": {"expressions": {"0": {"exp": "x"}}, "frames": "frame_1"}}}
+    _demo_layout(tmp_path, {"expression_file.json": bad})
+    with pytest.raises(ClipError, match="must be a list of frame names"):
+        ActionVOSDataset(tmp_path, "val")

@@ -23,3 +23,13 @@ def test_sample_command_rejects_bad_input(tmp_path, capsys):
     assert "even size" in capsys.readouterr().err
     assert main(["sample", str(tmp_path / "b"), "--action", "juggle", "--frames", "3"]) == 1
     assert "unknown action" in capsys.readouterr().err
+
+
+def test_sample_command_draws_the_novel_style(tmp_path, capsys):
+    out = tmp_path / "novel"
+    args = ["sample", str(out), "--seed", "3", "--frames", "3", "--size", "96x128", "--no-video"]
+    assert main([*args, "--style", "novel"]) == 0
+    meta = json.loads((out / "sample.json").read_text())
+    assert meta["style"] == "novel"
+    assert main(["sample", str(tmp_path / "c"), "--style", "noir", "--frames", "3"]) == 1
+    assert "unknown style" in capsys.readouterr().err

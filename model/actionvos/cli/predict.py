@@ -1,8 +1,14 @@
-"""``actionvos predict``: segment the active objects of one clip, headless.
+"""``actionvos predict``: segment the active objects of one clip, or of a whole dataset split.
 
-Writes one palette PNG per frame (value k = the k-th object given, 0 = background), named
+A clip: one palette PNG per frame (value k = the k-th object given, 0 = background), named
 after the frame, and ``objects.json`` with each object's prompt, positive probability and
 gate decision. ``objects.json`` is written last, so its presence means the run finished.
+
+A dataset root (``ImageSets/`` and ``JPEGImages_Sparse/``, including the official inference
+layout): every sequence of ``--split`` into ``OUT/<sequence>/<frame>.png``, object names and
+narration from the split file, and ``OUT/predict.json`` last (see ``actionvos.batch``).
+Under ``torchrun --nproc_per_node=K -m actionvos predict ROOT ...`` the ranks share the
+sequences; the result is the same as one process's.
 """
 
 from __future__ import annotations
@@ -21,13 +27,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="segment the objects involved in an action in one clip",
         description=(
             "Run ActionVOS on a video file or a folder of frames and write palette PNG masks "
-            "(value k = the k-th object of --objects) plus objects.json."
+            "(value k = the k-th object of --objects) plus objects.json; or on every sequence "
+            "of an ActionVOS dataset split, into the official output layout OUT/<seq>/."
         ),
     )
-    p.add_argument("clip", metavar="CLIP", help="video file or folder of frames")
-    p.add_argument("--narration", required=True, help="the action, e.g. 'cut onion'")
     p.add_argument(
-        "--objects", required=True, nargs="+", metavar="NAME", help="object names, in label order"
+        "clip", metavar="CLIP", help="video file, folder of frames, or ActionVOS dataset root"
+    )
+    p.add_argument("--narration", help="the action, e.g. 'cut onion' (a clip only)")
+    p.add_argument(
+        "--objects", nargs="+", metavar="NAME", help="object names, in label order (a clip only)"
+    )
+    p.add_argument(
+        "--split", default="val", help="dataset split to predict (default val; a dataset only)"
     )
     p.add_argument(
         "--checkpoint",
@@ -86,25 +98,34 @@ def frame_png_names(clip, count: int) -> list[str]:
     return [f"{s}.png" for s in stems]
 
 
-def run(args: argparse.Namespace) -> int:
-    from actionvos.engine.loader import load_engine
-    from actionvos.engine.prompts import build_prompts
-    from actionvos.io import open_clip
-    from actionvos.palette import write_palette_png
+def is_dataset_root(path: Path) -> bool:
+    """A folder shaped like an ActionVOS dataset root (frames inside it make it a clip)."""
+    from actionvos.io.frame_folder import list_frame_files
 
-    prompts = build_prompts(args.objects, args.narration)  # fail fast, before loading weights
+    return (
+        path.is_dir()
+        and (path / "ImageSets").is_dir()
+        and (path / "JPEGImages_Sparse").is_dir()
+        and not list_frame_files(path)
+    )
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Engine options that are checkable before any weights load."""
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
     if args.short_side < 32 or args.window < 1:
         raise InputError("--short-side must be at least 32 and --window at least 1")
-    clip_path = Path(args.clip)
-    clip = open_clip(clip_path)
-    out = Path(args.out) if args.out else default_out(clip_path)
-    _prepare_out(out, args.overwrite)
+
+
+def engine_from_args(args: argparse.Namespace, device: str | None = None):
+    """The engine the options describe (``device`` overrides ``--device``)."""
+    from actionvos.engine.loader import load_engine
+
     engine = load_engine(
         args.checkpoint,
         text_encoder=args.text_encoder,
-        device=args.device,
+        device=device or args.device,
         precision=args.precision,
         object_batch=args.object_batch,
         short_side=args.short_side,
@@ -112,6 +133,34 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.threshold is not None:
         engine.threshold = args.threshold
+    return engine
+
+
+def run(args: argparse.Namespace) -> int:
+    if is_dataset_root(Path(args.clip)):
+        from actionvos.cli.predict_dataset import run_dataset
+
+        return run_dataset(args)
+    return run_clip(args)
+
+
+def run_clip(args: argparse.Namespace) -> int:
+    from actionvos.engine.prompts import build_prompts
+    from actionvos.io import open_clip
+    from actionvos.palette import write_palette_png
+
+    if not args.narration or not args.objects:
+        raise InputError(
+            "a clip needs --narration and --objects (e.g. --narration 'cut onion' --objects "
+            "knife onion); only a dataset root takes them from its split file"
+        )
+    prompts = build_prompts(args.objects, args.narration)  # fail fast, before loading weights
+    check_options(args)
+    clip_path = Path(args.clip)
+    clip = open_clip(clip_path)
+    out = Path(args.out) if args.out else default_out(clip_path)
+    _prepare_out(out, args.overwrite)
+    engine = engine_from_args(args)
 
     bar = None
     if not args.quiet:

@@ -11,9 +11,13 @@ where ``<folder>`` is ``f"{seq_id:08d}_{video}_{verb}_{noun}"``, e.g.
 ``00000012_P01_107_put-into_bag:cereal``. Subset splits such as ``val_human`` and
 ``val_novel`` have their own json but share the ``val`` image folders.
 
-The official demo layout (``ImageSets/expression_file.json`` shaped
-``{"videos": {folder: {"expressions": {k: {"exp": ...}}, "frames": [...]}}}``) is read too,
-with object names taken from the expressions and no pseudo labels.
+The official inference layout for one's own videos (``demo_path/`` of ut-vision/ActionVOS:
+``ImageSets/<name>.json`` shaped ``{"videos": {folder: {"expressions": {k: {"exp": ...}},
+"frames": [...]}}}`` and ``JPEGImages_Sparse/<split>/<folder>/``) is read too: object names
+and narration come from the expressions ("<object> used in the action of <narration>"), and
+object k is the k-th expression, as the official inference numbers its output. When
+``ImageSets/<split>.json`` is absent, the one expression file there is used (see
+``find_split_file``).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class ObjectClass:
     handbox: bool = False  # its mask meets a hand-object box
     narration: bool = False  # its name is in the narration
     positive: bool = False  # pseudo label: takes part in the action
+    expression: str = ""  # the caption, when the split file gives one (expression files)
 
 
 @dataclass
@@ -130,25 +135,54 @@ def _opt_int(v: Any) -> int | None:
     return None if v is None else int(v)
 
 
-def _parse_expression_video(i: int, folder: str, raw: dict, where: str) -> Sequence:
-    """A sequence from the demo expression format: names and narration from the prompts."""
+def _split_folder(i: int, folder: str) -> tuple[int, str, str, str]:
+    """(seq_id, video, verb, noun) of ``00000012_P01_107_put-into_bag:cereal``; a folder not
+    named that way is sequence i + 1 of a video of its own name."""
+    m = re.match(r"^(\d{8})_(.+)_([^_]+)_([^_]+)$", folder)
+    if m:
+        return int(m.group(1)), m.group(2), m.group(3), m.group(4)
     m = re.match(r"^(\d{8})_(.*)$", folder)
-    seq_id, video = (int(m.group(1)), m.group(2)) if m else (i + 1, folder)
+    if m:
+        return int(m.group(1)), m.group(2), "", ""
+    return i + 1, folder, "", ""
+
+
+def _parse_expression_video(i: int, folder: str, raw: Any, where: str) -> Sequence:
+    """A sequence of an expression file: names and narration from the prompts."""
+    if not isinstance(raw, dict):
+        raise ClipError(f"{where}: video {folder!r} is not an object with expressions and frames")
+    seq_id, video, verb, noun = _split_folder(i, folder)
+    expressions = raw.get("expressions") or {}
+    if not isinstance(expressions, dict):
+        raise ClipError(f"{where}: expressions of {folder!r} must map ids to {{'exp': ...}}")
     objects, narration = {}, ""
-    for key, exp in (raw.get("expressions") or {}).items():
+    # the official inference labels the k-th expression (in file order) k + 1
+    for index, exp in enumerate(expressions.values(), start=1):
         text = str(exp.get("exp", "")) if isinstance(exp, dict) else str(exp)
-        hit = _PROMPT_TAIL.match(text)
+        hit = _PROMPT_TAIL.match(text.strip())
         name = hit.group("name") if hit else text
         narration = narration or (hit.group("narration") if hit else "")
-        index = int(key) + 1  # expression keys count from 0; mask labels from 1
-        objects[index] = ObjectClass(index=index, name=name)
-    frames = [f if Path(f).suffix else f"{f}.jpg" for f in raw.get("frames") or []]
+        facts = exp if isinstance(exp, dict) else {}
+        try:
+            objects[index] = ObjectClass(
+                index=index,
+                name=name,
+                class_id=int(facts.get("class_id", -1)),
+                positive=bool(facts.get("positive", 0)),
+                expression=text,
+            )
+        except (TypeError, ValueError) as exc:
+            raise ClipError(f"{where}: expression {index - 1} of {folder!r}: {exc}") from None
+    frames_raw = raw.get("frames") or []
+    if isinstance(frames_raw, str) or not isinstance(frames_raw, list):
+        raise ClipError(f"{where}: frames of {folder!r} must be a list of frame names")
+    frames = [str(f) if Path(str(f)).suffix else f"{f}.jpg" for f in frames_raw]
     return Sequence(
         seq_id=seq_id,
         video=video,
         narration=narration,
-        verb="",
-        noun="",
+        verb=verb,
+        noun=noun,
         start=0,
         end=0,
         sparse_frames=frames,
@@ -156,6 +190,56 @@ def _parse_expression_video(i: int, folder: str, raw: dict, where: str) -> Seque
         folder=folder,
         extra={"source": where},
     )
+
+
+def _json_kind(path: Path) -> str:
+    """What a JSON file under ImageSets is: "list" (a split list), "expressions"
+    (``{"videos": {f: {"expressions": ...}}}``) or "other" (the objects-category file...)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return "other"
+    if isinstance(data, list):
+        return "list"
+    videos = data.get("videos") if isinstance(data, dict) else None
+    if isinstance(videos, dict) and all(
+        isinstance(v, dict) and "expressions" in v for v in videos.values()
+    ):
+        return "expressions"
+    return "other"
+
+
+def find_split_file(root: str | Path, split: str = "val") -> Path:
+    """The file listing ``split``'s sequences: ``ImageSets/<split>.json``; or else, in the
+    official inference layout (``ImageSets`` holds no split list, and the expression file is
+    named freely, e.g. ``expression_file.json``), its only expression file. ClipError saying
+    what is there otherwise."""
+    image_sets = Path(root) / "ImageSets"
+    own = image_sets / f"{split}.json"
+    if own.is_file():
+        return own
+    candidates = sorted(image_sets.glob("*.json")) if image_sets.is_dir() else []
+    kinds = {p: _json_kind(p) for p in candidates}
+    expressions = [p for p, kind in kinds.items() if kind == "expressions"]
+    if len(expressions) == 1 and "list" not in kinds.values():
+        return expressions[0]
+    have = ", ".join(p.stem for p in candidates) or "none"
+    hint = (
+        f"; several expression files ({', '.join(p.name for p in expressions)}): "
+        "name one as the split (--split NAME)"
+        if len(expressions) > 1 and "list" not in kinds.values()
+        else ""
+    )
+    raise ClipError(f"{own} does not exist; splits found in {image_sets}: {have}{hint}")
+
+
+def has_split_file(root: str | Path, split: str = "val") -> bool:
+    """Whether ``root`` is a dataset root with a usable file for ``split``."""
+    try:
+        find_split_file(root, split)
+    except ClipError:
+        return False
+    return True
 
 
 class ActionVOSDataset:
@@ -166,18 +250,15 @@ class ActionVOSDataset:
         self.split = split
         if not self.root.is_dir():
             raise ClipError(f"ActionVOS dataset root {self.root} does not exist or is no folder")
-        json_path = self.root / "ImageSets" / f"{split}.json"
-        if not json_path.is_file():
-            have = sorted(p.stem for p in (self.root / "ImageSets").glob("*.json"))
-            raise ClipError(
-                f"{json_path} does not exist; splits found in {self.root / 'ImageSets'}: "
-                f"{', '.join(have) or 'none'}"
-            )
+        json_path = find_split_file(self.root, split)
         try:
             data = json.loads(json_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ClipError(f"cannot read {json_path}: {exc}") from None
         self.json_path = json_path
+        #: a split list carries ground-truth flags (what ``actionvos evaluate`` reads); an
+        #: expression file only names objects
+        self.is_split_list = isinstance(data, list)
         if isinstance(data, list):
             self.sequences = [
                 _parse_sequence(raw, f"{json_path} entry {i}") for i, raw in enumerate(data)

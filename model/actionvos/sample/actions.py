@@ -179,7 +179,7 @@ def plan_pour(ctx: Context) -> Plan:
     src_noun = str(ctx.rng.choice(("cup", "glass", "bottle")))
     dst_noun = str(ctx.rng.choice(("bowl", "pan", "bowl")))
     liquid = str(ctx.rng.choice(LIQUIDS))
-    colour = CONTENT_COLOURS[liquid]
+    colour = ctx.content_colour(liquid)
     dst = still(
         ctx,
         dst_noun,
@@ -260,7 +260,7 @@ def plan_stir(ctx: Context) -> Plan:
         ctx.width * (0.5 - sgn * ctx.u(0.0, 0.08)),
         ctx.height * ctx.u(0.32, 0.46),
         ang,
-        content=CONTENT_COLOURS[food],
+        content=ctx.content_colour(food),
     )
     cx, cy = cont.track.x[0], cont.track.y[0]
     tool = still(

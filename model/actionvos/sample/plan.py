@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from actionvos.sample.hands import LEFT, RIGHT
 from actionvos.sample.motion import Hold, ObjectTrack, local_offset
 from actionvos.sample.scene import Model, Pose
 from actionvos.sample.shapes import Shape
+from actionvos.sample.vocabulary import CONTENT_COLOURS, NOVEL_CONTENT_COLOURS, RGB
 
 
 @dataclass
@@ -54,6 +55,13 @@ class Context:
     hand_size: float
     make_shape: Callable[..., Shape]
     acting: int = RIGHT
+    renamed: dict[str, str] = field(default_factory=dict)  # held-out nouns (styles.py)
+
+    def content_colour(self, noun: str) -> RGB:
+        """Colour of a named content (liquid, stirred food), under its held-out name if any."""
+        if noun in self.renamed:
+            return NOVEL_CONTENT_COLOURS[self.renamed[noun]]
+        return CONTENT_COLOURS[noun]
 
     @property
     def n(self) -> int:

@@ -314,6 +314,8 @@ def cast_shadow(frame: np.ndarray, ras: Raster, dx: int, dy: int, strength: floa
 
 
 TABLE_STYLES = ("wood", "marble", "cloth", "laminate", "steel")
+#: Table tops only the ``novel`` style uses (see ``styles.py``).
+NOVEL_TABLE_STYLES = ("tile", "concrete")
 
 
 def table_texture(
@@ -369,6 +371,16 @@ def table_texture(
         s = xx * math.cos(ang) + yy * math.sin(ang)
         brushed = smooth(unit * 0.6) * 0.05 + 0.04 * np.sin(s * 1.7 + 5 * smooth(unit * 0.3))
         fac = 1.0 + brushed
+    elif style == "tile":  # square tiles, light grout, each tile a little different
+        cell = unit * rng.uniform(0.16, 0.24)
+        ix, iy = np.floor(xx / cell), np.floor(yy / cell)
+        tile_shade = 0.06 * np.sin(ix * 12.9898 + iy * 78.233 + rng.uniform(0, 6))
+        gx = np.abs(xx - (ix + 0.5) * cell) > cell * 0.5 - max(1.0, 0.012 * unit)
+        gy = np.abs(yy - (iy + 0.5) * cell) > cell * 0.5 - max(1.0, 0.012 * unit)
+        fac = 1.0 + tile_shade + 0.03 * smooth(unit * 0.05) + 0.45 * (gx | gy)
+    elif style == "concrete":  # speckled, with large soft stains
+        fine = rng.uniform(-1, 1, size=(h, w)).astype(np.float32)
+        fac = 1.0 + 0.07 * fine + 0.08 * smooth(unit * 0.35) + 0.05 * smooth(unit * 0.06)
     else:  # laminate
         fac = 1.0 + 0.05 * smooth(unit * 0.3) + 0.02 * smooth(unit * 0.03)
     vignette = 1.0 - 0.12 * (((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2) * 2.0)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from actionvos.sample.scene import Model, Prim, Texture, noise_grid
-from actionvos.sample.vocabulary import NOUNS, Colour
+from actionvos.sample.vocabulary import Colour, noun_spec
 
 
 @dataclass
@@ -71,13 +71,15 @@ def build_shape(
     follows the pose's fill); ``dirty`` puts food stains on a plate or bowl that fade with the
     pose's ``dirt``. ``size`` (pixels) overrides the random size (a lid fits its jar).
     """
-    spec = NOUNS[noun]
+    spec = noun_spec(noun)
     r = float(rng.uniform(*spec.size)) * unit
     if size is not None:
         r = float(size)
     kind = spec.kind
     builder = _BUILDERS[kind]
-    shape = builder(noun, rng, r, colour, content, content_role)
+    # a held-out noun draws with its stand-in's code; ``Shape.noun`` names that stand-in,
+    # since the action templates choose grips by it
+    shape = builder(spec.draws_as or noun, rng, r, colour, content, content_role)
     if dirty:
         for _ in range(int(rng.integers(3, 6))):
             ang, rad = rng.uniform(0, 2 * math.pi), rng.uniform(0.1, 0.55) * r

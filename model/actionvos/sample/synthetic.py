@@ -34,12 +34,14 @@ import numpy as np
 from actionvos.errors import Cancelled, InputError
 from actionvos.sample import layout
 from actionvos.sample.actions import TEMPLATES
+from actionvos.sample.camera import Tilt
 from actionvos.sample.hands import LEFT, RIGHT, hand_look
 from actionvos.sample.motion import solve_hand
 from actionvos.sample.plan import Context, Plan
 from actionvos.sample.render import Drawable, Renderer
-from actionvos.sample.scene import TABLE_STYLES, table_texture
+from actionvos.sample.scene import table_texture
 from actionvos.sample.shapes import Shape, build_shape, jitter_colour
+from actionvos.sample.styles import STYLES, Style, rename, substitutes
 from actionvos.sample.truth import Box, mask_box, named_in_narration, objects_in_boxes
 from actionvos.sample.vocabulary import (
     CONTENT_COLOURS,
@@ -47,17 +49,10 @@ from actionvos.sample.vocabulary import (
     SKIN_TONES,
     SLEEVE_COLOURS,
     class_id,
+    noun_spec,
 )
 
 Progress = Callable[[int, int, str], None]
-
-_TABLE_COLOURS = {
-    "wood": ((190, 145, 95), (150, 100, 60), (215, 180, 130), (110, 75, 50)),
-    "marble": ((225, 225, 220), (200, 200, 205), (235, 230, 222)),
-    "cloth": ((170, 50, 50), (60, 90, 150), (70, 130, 90), (210, 200, 170)),
-    "laminate": ((235, 235, 230), (120, 125, 130), (80, 85, 90), (180, 200, 215), (220, 210, 180)),
-    "steel": ((175, 178, 182), (150, 153, 158)),
-}
 
 
 @dataclass
@@ -88,6 +83,7 @@ class SyntheticClip:
     seed: int
     action: str
     info: dict = field(default_factory=dict)
+    style: str = "default"  # see styles.py
 
     @property
     def n_frames(self) -> int:
@@ -131,6 +127,7 @@ class SyntheticClip:
         ]
         return {
             "seed": self.seed,
+            "style": self.style,
             "action": self.action,
             "narration": self.narration,
             "verb": self.verb,
@@ -162,7 +159,7 @@ def frame_name(index: int) -> str:
     return f"frame_{index + 1:010d}"
 
 
-def _check_args(seed, n_frames, size, action, n_objects) -> tuple[int, int]:
+def _check_args(seed, n_frames, size, action, n_objects, style) -> tuple[int, int]:
     if not isinstance(n_frames, (int, np.integer)) or n_frames < 2:
         raise InputError(f"n_frames must be an integer of at least 2, got {n_frames!r}")
     try:
@@ -173,6 +170,13 @@ def _check_args(seed, n_frames, size, action, n_objects) -> tuple[int, int]:
         raise InputError(f"size {size} is too small to draw a kitchen; use at least (96, 96)")
     if action is not None and action not in TEMPLATES:
         raise InputError(f"unknown action {action!r}; choose one of {sorted(TEMPLATES)}")
+    if style not in STYLES:
+        raise InputError(f"unknown style {style!r}; choose one of {sorted(STYLES)}")
+    if action is not None and action not in STYLES[style].actions:
+        raise InputError(
+            f"the {style!r} style has no {action!r} action (its objects have no held-out"
+            f" nouns); choose one of {list(STYLES[style].actions)}"
+        )
     if n_objects is not None and not 4 <= n_objects <= 7:
         raise InputError(f"n_objects must be between 4 and 7, got {n_objects}")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -197,6 +201,7 @@ def make_kitchen_clip(
     action: str | None = None,
     n_objects: int | None = None,
     shake: bool | None = None,
+    style: str = "default",
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> SyntheticClip:
@@ -206,17 +211,23 @@ def make_kitchen_clip(
     wash); ``n_objects`` forces the object count (4-7; fewer if the table is too crowded);
     ``shake`` forces mild camera shake on or off. The scene (objects, colours, action) does
     not depend on ``n_frames``, so a longer clip of a seed shows the same action.
+    ``style`` is ``default`` or ``novel`` (held-out nouns, other tables, light and camera
+    tilt; see ``styles.py``); ``default`` clips are what the generator always drew.
     """
-    h, w = _check_args(seed, n_frames, size, action, n_objects)
+    h, w = _check_args(seed, n_frames, size, action, n_objects, style)
+    look = STYLES[style]
     seqs = np.random.SeedSequence(int(seed)).spawn(3)
     rng, rng_noise, rng_place = (np.random.default_rng(s) for s in seqs)
+    # what only a non-default style draws comes from its own stream: default clips stay as
+    # they always were
+    rng_style = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
+    subs = substitutes(rng_style) if look.held_out else {}
     unit = float(min(h, w))
     t = np.linspace(0.0, 1.0, int(n_frames))
 
-    style = str(rng.choice(TABLE_STYLES))
-    table_col = jitter_colour(
-        rng, _TABLE_COLOURS[style][int(rng.integers(len(_TABLE_COLOURS[style])))], 10
-    )
+    table_style = str(rng.choice(list(look.tables)))
+    palette = look.tables[table_style]
+    table_col = jitter_colour(rng, palette[int(rng.integers(len(palette)))], 10)
     table_arr = np.asarray(table_col)
     skin = jitter_colour(rng, _colour_far_from(rng, SKIN_TONES, table_arr, 60.0), 8)
     sleeve = (
@@ -233,8 +244,10 @@ def make_kitchen_clip(
         base[side] = np.array([rest[side][0] + sgn * w * rng.uniform(0.1, 0.2), h + 0.45 * unit])
 
     def make_shape(noun: str, **kw) -> Shape:
-        colour = jitter_colour(rng, _colour_far_from(rng, NOUNS[noun].colours, table_arr), 12)
-        return build_shape(noun, rng, unit, colour, **kw)
+        shown = subs.get(noun, noun)  # templates plan in default nouns; draw the clip's own
+        colours = noun_spec(shown).colours
+        colour = jitter_colour(rng, _colour_far_from(rng, colours, table_arr), 12)
+        return build_shape(shown, rng, unit, colour, **kw)
 
     ctx = Context(
         rng,
@@ -247,9 +260,10 @@ def make_kitchen_clip(
         looks[RIGHT].size,
         make_shape,
         RIGHT if rng.random() < 0.7 else LEFT,
+        subs,
     )
-    template = action if action is not None else str(rng.choice(sorted(TEMPLATES)))
-    plan = TEMPLATES[template](ctx)
+    template = action if action is not None else str(rng.choice(look.actions))
+    plan = _plan(ctx, template, subs)
     for hd in plan.holds:
         hd.t0 = float(t[np.argmin(np.abs(t - hd.t0))]) if hd.t0 > 0 else 0.0
 
@@ -293,7 +307,8 @@ def make_kitchen_clip(
         nouns.append(noun)
         involved.append(False)
 
-    order, names = _name_objects(nouns, rng)
+    shown = [subs.get(n, n) for n in nouns]
+    order, names = _name_objects(shown, rng)
     hand_tracks = {
         side: solve_hand(
             t,
@@ -317,7 +332,7 @@ def make_kitchen_clip(
     use_shake = (rng.random() < 0.6) if shake is None else bool(shake)
     offsets = _shake(rng, t.size, unit if use_shake else 0.0)
     m = int(np.abs(offsets).max()) + 1
-    table = table_texture(rng, (h + 2 * m, w + 2 * m), style, table_col, unit)
+    table = table_texture(rng, (h + 2 * m, w + 2 * m), table_style, table_col, unit)
     renderer = Renderer(
         table,
         m,
@@ -329,12 +344,14 @@ def make_kitchen_clip(
         plan.extras,
         ctx.acting,
     )
-    frames, masks, hands = _draw(renderer, t.size, (h, w), rng, rng_noise, progress, cancel)
+    light = _light(look, rng_style, (h, w))
+    frames, masks, hands = _draw(renderer, t.size, (h, w), rng, rng_noise, light, progress, cancel)
 
     names_sorted = [names[k] for k in order]
-    categories = [nouns[k] for k in order]
+    categories = [shown[k] for k in order]
     cids = [class_id(c) for c in categories]
-    noun_classes = [class_id(n) for n in plan.all_nouns]
+    all_nouns = [subs.get(n, n) for n in plan.all_nouns]
+    noun_classes = [class_id(n) for n in all_nouns]
     boxes, pairs = _hand_object_boxes(masks, plan, hand_tracks, new_id)
     in_box = objects_in_boxes(masks, boxes, len(order))
     named = named_in_narration(cids, noun_classes)
@@ -354,17 +371,53 @@ def make_kitchen_clip(
         hand_object_boxes=boxes,
         hand_object_pairs=pairs,
         hand_boxes=hand_boxes,
-        narration=plan.narration,
+        narration=rename(plan.narration, subs),
         verb=plan.verb,
-        noun=plan.noun,
-        all_nouns=list(plan.all_nouns),
+        noun=subs.get(plan.noun, plan.noun),
+        all_nouns=all_nouns,
         all_noun_classes=noun_classes,
         fps=float(fps),
         frame_names=[frame_name(i) for i in range(t.size)],
         seed=int(seed),
         action=plan.action,
-        info={"table": style, "acting_hand": side_name[ctx.acting], "shake": use_shake},
+        info={
+            "table": table_style,
+            "acting_hand": side_name[ctx.acting],
+            "shake": use_shake,
+            "brightness": light.brightness,
+            "tilt": light.tilt_k,
+        },
+        style=look.name,
     )
+
+
+def _plan(ctx: Context, template: str, subs: dict[str, str]) -> Plan:
+    """Plan the action; with held-out nouns, plan again until its target has one (a "pick up
+    knife" would leave a novel clip's target in the default vocabulary)."""
+    for _ in range(100):
+        plan = TEMPLATES[template](ctx)
+        if not subs or plan.noun in subs:
+            return plan
+    raise RuntimeError(f"no {template!r} plan with a held-out target noun in 100 tries")
+
+
+@dataclass
+class _Light:
+    """How a style lights and films the frames: RGB gains and an optional camera tilt."""
+
+    gains: np.ndarray  # float32 [3], times the per-clip exposure jitter
+    brightness: float
+    tilt_k: float
+    tilt: Tilt | None
+
+
+def _light(look: Style, rng: np.random.Generator, size: tuple[int, int]) -> _Light:
+    if look.name == "default":  # no draws: the default stream stays untouched
+        return _Light(np.ones(3, dtype=np.float32), 1.0, 0.0, None)
+    brightness = float(rng.uniform(*look.light))
+    gains = (brightness * np.asarray(look.tint)).astype(np.float32)
+    k = float(rng.uniform(*look.tilt))
+    return _Light(gains, brightness, k, Tilt(size, k) if k > 0 else None)
 
 
 def _name_objects(nouns: list[str], rng: np.random.Generator) -> tuple[list[int], dict]:
@@ -391,18 +444,21 @@ def _shake(rng: np.random.Generator, n: int, unit: float) -> np.ndarray:
     return np.round(smooth / peak * rng.uniform(0.004, 0.012) * unit).astype(int)
 
 
-def _draw(renderer: Renderer, n: int, size, rng, rng_noise, progress, cancel):
+def _draw(renderer: Renderer, n: int, size, rng, rng_noise, light: _Light, progress, cancel):
     h, w = size
     frames = np.empty((n, h, w, 3), dtype=np.uint8)
     masks = np.empty((n, h, w), dtype=np.uint16)
     hands = np.empty((n, h, w), dtype=np.uint8)
     gain = (rng.uniform(0.9, 1.08) * rng.uniform(0.96, 1.04, size=3)).astype(np.float32)
+    gain = gain * light.gains
     pad = 16  # sensor noise: crops of one noise field at random offsets, cheaper than fresh
     noise = rng_noise.standard_normal((h + pad, w + pad, 3), dtype=np.float32) * 2.0
     for i in range(n):
         if cancel is not None and cancel.is_set():
             raise Cancelled("generating the synthetic clip was cancelled")
         rgb, lab, hand = renderer.frame(i)
+        if light.tilt is not None:
+            rgb, lab, hand = light.tilt.rgb(rgb), light.tilt.labels(lab), light.tilt.labels(hand)
         rgb *= gain
         oy, ox = rng_noise.integers(0, pad, size=2)
         rgb += noise[oy : oy + h, ox : ox + w]

@@ -1,9 +1,12 @@
 """Kitchen nouns the synthetic generator can draw, with their EPIC-KITCHENS-100 noun classes.
 
 The class ids were checked against ``EPIC_100_noun_classes.csv`` (column ``id`` for the row
-whose ``key`` or ``instances`` holds the noun); ``tests/test_sample_vocabulary.py`` checks
-them again whenever that CSV is on disk. They are hard-coded so that the generator needs no
-data file and stays deterministic.
+whose ``key`` or ``instances`` holds the noun); ``tests/test_sample_scene.py`` and
+``tests/test_sample_styles.py`` check them again whenever that CSV is on disk. They are
+hard-coded so that the generator needs no data file and stays deterministic.
+
+``NOVEL_NOUNS`` and ``NOVEL_CONTENT_NOUNS`` are held out of ``default`` clips (see
+``styles.py``): only the ``novel`` style draws them.
 
 ``name`` is the word a narration uses ("chopping board"); ``epic_key`` is how EPIC-100 spells
 the class ("board:chopping").
@@ -28,6 +31,7 @@ class Noun:
     colours: tuple[RGB, ...]  # main colours to choose from
     size: tuple[float, float]  # main radius (or half length) range, fraction of min(H, W)
     layer: int = 3  # drawing order on the table: boards 0, plates 1, bowls/pans 2, others 3
+    draws_as: str = ""  # a NOUNS entry whose shape code draws it (novel nouns); "" itself
 
 
 _STEEL: tuple[RGB, ...] = ((190, 194, 200), (170, 174, 182), (205, 205, 210))
@@ -225,8 +229,82 @@ SLEEVE_COLOURS: tuple[RGB, ...] = (
 )
 
 
+#: Held-out nouns: only clips of the ``novel`` style draw them (see ``styles.py``), so a model
+#: trained on ``default`` clips has never seen them. Every one is its own EPIC-100 class, none
+#: of which a ``default`` clip uses; each draws with the shape code of a ``NOUNS`` entry of
+#: the same ``kind``, which is the default noun it stands in for.
+NOVEL_NOUNS: dict[str, Noun] = {
+    n.name: n
+    for n in (
+        Noun("peach", "peach", 74, "fruit", ((250, 170, 110), (240, 140, 90)), (0.045, 0.055),
+             draws_as="orange"),
+        Noun("lime", "lime", 161, "fruit", ((110, 180, 50), (90, 160, 40)), (0.036, 0.044),
+             draws_as="lemon"),
+        Noun("avocado", "avocado", 176, "fruit", ((60, 90, 40), (45, 70, 35)), (0.045, 0.055),
+             draws_as="potato"),
+        Noun("kiwi", "kiwi", 213, "fruit", ((140, 105, 60), (120, 90, 50)), (0.04, 0.048),
+             draws_as="potato"),
+        Noun("plum", "plum", 293, "fruit", ((110, 40, 90), (90, 30, 70), (140, 50, 100)),
+             (0.036, 0.045), draws_as="apple"),
+        Noun("mushroom", "mushroom", 56, "fruit", ((225, 210, 185), (200, 180, 150)),
+             (0.032, 0.04), draws_as="egg"),
+        Noun("garlic", "garlic", 51, "fruit", ((240, 235, 220), (230, 220, 230)), (0.03, 0.036),
+             draws_as="onion"),
+        Noun("courgette", "courgette", 76, "carrot", ((50, 120, 40), (80, 140, 50)), (0.12, 0.15),
+             draws_as="cucumber"),
+        Noun("aubergine", "aubergine", 67, "carrot", ((70, 30, 70), (50, 25, 55)), (0.11, 0.14),
+             draws_as="cucumber"),
+        Noun("leek", "leek", 117, "carrot", ((200, 220, 170), (160, 200, 120)), (0.13, 0.16),
+             draws_as="cucumber"),
+        Noun("sausage", "sausage", 86, "banana", ((160, 70, 50), (190, 100, 70)), (0.09, 0.11),
+             draws_as="banana"),
+        Noun("cheese", "cheese", 32, "bread", ((245, 205, 80), (240, 215, 120)), (0.05, 0.065),
+             draws_as="bread"),
+        Noun("container", "container", 21, "bowl",
+             ((200, 225, 235), (90, 170, 120), (235, 235, 230)), (0.1, 0.13), layer=2,
+             draws_as="bowl"),
+        Noun("pot", "pot", 29, "pan", ((175, 178, 185), (150, 150, 160), (40, 40, 45)),
+             (0.11, 0.13), layer=2, draws_as="pan"),
+        Noun("tray", "tray", 35, "plate", ((150, 150, 155), (60, 60, 70), (190, 60, 50)),
+             (0.13, 0.16), layer=1, draws_as="plate"),
+        Noun("ladle", "ladle", 97, "spoon", _STEEL + ((40, 40, 45),), (0.13, 0.16),
+             draws_as="spoon"),
+        Noun("jug", "jug", 66, "cup", ((235, 235, 230), (70, 110, 180), (200, 225, 235)),
+             (0.06, 0.075), draws_as="cup"),
+    )
+}  # fmt: skip
+
+#: Held-out contents (narration only), standing in for LIQUIDS and STIRRABLE.
+NOVEL_CONTENT_NOUNS: dict[str, int] = {
+    "tea": 132, "wine": 192, "vinegar": 134, "beer": 231,
+    "curry": 121, "noodle": 155, "lentil": 177, "yoghurt": 98,
+}  # fmt: skip
+NOVEL_CONTENT_COLOURS: dict[str, RGB] = {
+    "tea": (160, 90, 40), "wine": (110, 20, 40), "vinegar": (200, 150, 90), "beer": (225, 170, 50),
+    "curry": (215, 150, 40), "noodle": (235, 205, 120), "lentil": (210, 110, 50),
+    "yoghurt": (245, 245, 235),
+}  # fmt: skip
+NOVEL_LIQUIDS = ("tea", "wine", "vinegar", "beer")
+NOVEL_STIRRABLE = ("curry", "noodle", "lentil", "yoghurt")
+
+#: Default nouns without a held-out counterpart of their kind: the only default nouns a
+#: ``novel`` clip may show (tools and containers such as the knife and the chopping board).
+SHARED_NOUNS: tuple[str, ...] = tuple(
+    sorted(n for n, spec in NOUNS.items() if all(v.kind != spec.kind for v in NOVEL_NOUNS.values()))
+)
+
+
+def noun_spec(noun: str) -> Noun:
+    """The drawing spec of a default or held-out drawable noun."""
+    return NOUNS[noun] if noun in NOUNS else NOVEL_NOUNS[noun]
+
+
 def class_id(noun: str) -> int:
-    """EPIC-100 noun class of a drawable or content noun."""
+    """EPIC-100 noun class of a drawable or content noun, default or held out."""
     if noun in NOUNS:
         return NOUNS[noun].class_id
+    if noun in NOVEL_NOUNS:
+        return NOVEL_NOUNS[noun].class_id
+    if noun in NOVEL_CONTENT_NOUNS:
+        return NOVEL_CONTENT_NOUNS[noun]
     return CONTENT_NOUNS[noun]
