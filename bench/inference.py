@@ -10,6 +10,8 @@ sampled in a thread, minus the RSS before the run; on CUDA ``max_memory_allocate
     python bench/inference.py --objects 6 --frames 4
     python bench/inference.py --device cuda --backbone resnet101 --dtype bf16 --frames 36
     python bench/inference.py --long                 # peak memory vs clip length (flat)
+    python bench/inference.py --lite                 # shipped ActionVOS-Lite: 360p, 6 objects,
+                                                     # one 36-frame window (target >= 8 fps)
 """
 
 from __future__ import annotations
@@ -118,12 +120,14 @@ def worker(job: dict) -> dict:
     from actionvos.engine.loader import load_engine
     from actionvos.io import ArrayClip
 
+    # ``short_side`` None: the model's own working resolution (Lite: 192 px).
+    options = {} if job["short_side"] is None else {"short_side": job["short_side"]}
     engine = load_engine(
         job["model"],
         device=job["device"],
         precision=job["dtype"],
-        short_side=job["short_side"],
         object_batch=job["object_batch"],
+        **options,
     )
     frames = synthetic_frames(job["frames"], *job["frame_size"])
     clip = ArrayClip(frames)
@@ -282,7 +286,25 @@ def main() -> None:
     ap.add_argument("--long-objects", type=int, default=3)
     ap.add_argument("--long-short-side", type=int, default=96)
     ap.add_argument("--model", type=Path, help="use this saved model folder (needs tokenizer/)")
+    ap.add_argument(
+        "--lite",
+        action="store_true",
+        help="the shipped ActionVOS-Lite at its own resolution; defaults to 360p, 36 frames, N=6",
+    )
     args = ap.parse_args()
+    if args.lite:
+        from actionvos.registry import shipped_lite_dir
+
+        args.model = shipped_lite_dir()
+        defaults = ap.parse_args([])
+        if args.frame_size == defaults.frame_size:
+            args.frame_size = [360, 640]
+        if args.frames == defaults.frames:
+            args.frames = 36
+        if args.objects == defaults.objects:
+            args.objects = [6]
+        if args.short_side == defaults.short_side:
+            args.short_side = None
 
     with tempfile.TemporaryDirectory(prefix="bench_inference_") as tmp_name:
         tmp = Path(tmp_name)
@@ -291,11 +313,15 @@ def main() -> None:
             model = tmp / "model"
             build_model(model, args.backbone)
         cfg = json.loads((model / "config.json").read_text())
+        text = cfg.get("text_model", "roberta")
+        if text == "roberta":
+            text += f" {cfg['text_config']['num_hidden_layers']} layers"
+        short = args.short_side or cfg.get("short_side", 360)
         print(
             f"device={args.device} dtype={args.dtype} threads={args.threads} "
-            f"backbone={cfg['backbone']} text layers={cfg['text_config']['num_hidden_layers']} "
+            f"backbone={cfg['backbone']} text={text} "
             f"frames={args.frames} {args.frame_size[0]}x{args.frame_size[1]} -> short side "
-            f"{args.short_side}; fps = clip frames per second with all N objects"
+            f"{short}; fps = clip frames per second with all N objects"
         )
         if not args.long:
             speed_table(args, model, tmp)

@@ -43,9 +43,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--checkpoint",
-        required=True,
-        metavar="PATH",
-        help="official ActionVOS/ReferFormer .pth, or a directory saved by actionvos",
+        "--model",
+        dest="checkpoint",
+        default="lite",
+        metavar="NAME|PATH",
+        help="a model from `actionvos models` (default: lite, shipped), an official "
+        "ActionVOS/ReferFormer .pth, or a directory saved by actionvos",
     )
     p.add_argument(
         "--text-encoder",
@@ -62,8 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--short-side",
         type=int,
-        default=360,
-        help="network input shorter side (official: 360; smaller is faster but less accurate)",
+        default=None,
+        help="network input shorter side (default: the model's, 360 for the official ones; "
+        "smaller is faster but less accurate)",
     )
     p.add_argument("--window", type=int, default=36, help="frames per forward (official: 36)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: CLIP_masks beside CLIP)")
@@ -114,7 +118,7 @@ def check_options(args: argparse.Namespace) -> None:
     """Engine options that are checkable before any weights load."""
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
-    if args.short_side < 32 or args.window < 1:
+    if (args.short_side is not None and args.short_side < 32) or args.window < 1:
         raise InputError("--short-side must be at least 32 and --window at least 1")
 
 
@@ -122,14 +126,15 @@ def engine_from_args(args: argparse.Namespace, device: str | None = None):
     """The engine the options describe (``device`` overrides ``--device``)."""
     from actionvos.engine.loader import load_engine
 
+    options = {} if args.short_side is None else {"short_side": args.short_side}
     engine = load_engine(
         args.checkpoint,
         text_encoder=args.text_encoder,
         device=device or args.device,
         precision=args.precision,
         object_batch=args.object_batch,
-        short_side=args.short_side,
         window=args.window,
+        **options,
     )
     if args.threshold is not None:
         engine.threshold = args.threshold

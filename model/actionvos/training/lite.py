@@ -36,11 +36,19 @@ def build_lite(cfg: ModelConfig | None = None) -> tuple[ActionVOSNet, Any]:
     return ActionVOSNet(cfg), load_minilm_tokenizer(cfg.text_encoder_dir)
 
 
+#: Lite trains its heads and transformer from scratch in about a thousand steps, not
+#: fine-tunes a pretrained ReferFormer for epochs: upstream's 1e-4 is raised to 3e-4
+#: (Deformable DETR's 2e-4 order), the rest of the recipe is kept.
+LITE_LR = 3e-4
+
+
 def lite_train_settings(steps: int, seed: int = 0, **overrides: Any) -> TrainSettings:
-    """The upstream recipe with Lite's encoders frozen and augmentation at its resolution."""
+    """The upstream recipe with Lite's encoders frozen, augmentation at its resolution and a
+    from-scratch learning rate (:data:`LITE_LR`)."""
     values: dict[str, Any] = {
         "steps": steps,
         "seed": seed,
+        "lr": LITE_LR,
         "train_backbone": False,
         "objects_per_step": 4,
         "augment": AugmentSettings.for_short_side(lite_config().short_side),
