@@ -29,9 +29,9 @@ import numpy as np
 from PIL import Image
 
 from actionvos.errors import InputError
+from actionvos.formats.atomic import write_jpeg, write_palette, write_text
 from actionvos.formats.common import Progress, tick
 from actionvos.labeling import raw_weight_map
-from actionvos.palette import write_palette_png
 from actionvos.store import FrameState, Store
 from actionvos.store.pseudo_labels import (
     ActionObjects,
@@ -131,9 +131,7 @@ def _entry_folder(entry: dict) -> str:
 
 
 def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data))
 
 
 def expression_files(entries: list[dict]) -> tuple[dict, dict]:
@@ -225,15 +223,13 @@ def export_actionvos_layout(
         weights = weight_maps(store, seq, flags, human)
         for t, frame in enumerate(seq.frames):
             name = store.frame_name(frame)
-            write_palette_png(
-                dirs["Annotations_Sparse"] / f"{name}.png", _resized(seq.masks[t], size)
-            )
-            write_palette_png(dirs["Weights_Sparse"] / f"{name}.png", _resized(weights[t], size))
+            write_palette(dirs["Annotations_Sparse"] / f"{name}.png", _resized(seq.masks[t], size))
+            write_palette(dirs["Weights_Sparse"] / f"{name}.png", _resized(weights[t], size))
             if images is not None:
                 rgb = Image.fromarray(np.asarray(images(frame), dtype=np.uint8))
                 if size is not None and rgb.size != tuple(size):
                     rgb = rgb.resize(size, Image.BILINEAR)
-                rgb.save(dirs["JPEGImages_Sparse"] / f"{name}.jpg", quality=95)
+                write_jpeg(dirs["JPEGImages_Sparse"] / f"{name}.jpg", rgb)
         entries.append(entry)
         report.sequences.append(folder)
         report.frames += len(seq.frames)

@@ -18,7 +18,6 @@ annotations cover earlier ones if a foreign file does overlap.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import warnings
 from collections.abc import Iterable
@@ -28,6 +27,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from actionvos.errors import InputError
+from actionvos.formats.atomic import write_text
 from actionvos.formats.common import ImportReport, Progress, load_json, tick
 from actionvos.store import FrameState, Source, Store
 
@@ -107,10 +107,7 @@ def export_coco_rle(
         "annotations": annotations,
         "actions": actions,
     }
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data))
     return len(annotations)
 
 

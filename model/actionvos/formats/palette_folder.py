@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from actionvos.errors import ClipError, InputError, StoreError
+from actionvos.formats.atomic import write_palette, write_text
 from actionvos.formats.common import ImportReport, Progress, frame_number, load_json, tick
-from actionvos.palette import read_palette_png, write_palette_png
+from actionvos.palette import read_palette_png
 from actionvos.store import FrameState, Store
 
 OBJECTS_FILE = "objects.json"
@@ -53,9 +54,9 @@ def export_palette_folder(
     for n, frame in enumerate(chosen):
         tick(progress, cancel, n, len(chosen), "exporting palette PNGs")
         name = f"{frame:05d}" if davis_names else store.frame_name(frame)
-        write_palette_png(folder / f"{name}.png", store.read_frame(frame))
+        write_palette(folder / f"{name}.png", store.read_frame(frame))
     table = {str(o.id): {"name": o.name, "class_id": o.class_id} for o in objects}
-    (folder / OBJECTS_FILE).write_text(json.dumps(table, indent=1), encoding="utf-8")
+    write_text(folder / OBJECTS_FILE, json.dumps(table, indent=1))
     return len(chosen)
 
 
