@@ -19,6 +19,7 @@ import numpy as np
 from actionvos.errors import ClipError, InputError, StoreError
 from actionvos.formats.atomic import write_palette, write_text
 from actionvos.formats.common import ImportReport, Progress, frame_number, load_json, tick
+from actionvos.formats.fields import as_class_id, as_int, as_str
 from actionvos.palette import read_palette_png
 from actionvos.store import FrameState, Store
 
@@ -88,10 +89,13 @@ def import_palette_folder(
         raw = load_json(folder / OBJECTS_FILE, "object table")
         if not isinstance(raw, dict):
             raise InputError(f"{folder / OBJECTS_FILE} must map label values to objects")
+        where = str(folder / OBJECTS_FILE)
         for k, v in raw.items():
-            if not isinstance(v, dict) or "name" not in v or not str(k).isdigit():
-                raise InputError(f"{folder / OBJECTS_FILE}: entry {k!r} needs a name")
-            names[int(k)] = (str(v["name"]), v.get("class_id"))
+            if not isinstance(v, dict) or "name" not in v:
+                raise InputError(f"{where}: entry {k!r} needs a name")
+            value = as_int(k, where, "label value", lo=1, hi=255)
+            name = as_str(v["name"], where, f"entry {k!r} name").strip()
+            names[value] = (name, as_class_id(v.get("class_id"), where, f"entry {k!r} class_id"))
     plan = []
     for path in files:
         frame = _frame_of(store, path)
