@@ -202,6 +202,28 @@ def _actions(data: dict, path: Path) -> list[dict]:
     return out
 
 
+def _decode(counts: str | list[int], h: int, w: int, where: str) -> np.ndarray:
+    """A checked RLE mask. pycocotools decodes damaged counts into garbage without a word
+    (runs past the image fill it with stray values), so a compressed string must encode
+    back to itself."""
+    rle = {"size": [h, w], "counts": counts.encode() if isinstance(counts, str) else counts}
+    try:
+        if isinstance(counts, list):
+            rle = mask_utils.frPyObjects(rle, h, w)
+        with warnings.catch_warnings():  # pycocotools' own numpy-2 deprecation notice
+            warnings.simplefilter("ignore", DeprecationWarning)
+            decoded = mask_utils.decode(rle)
+    except Exception as exc:  # pycocotools raises plain exceptions on bad counts
+        raise InputError(f"{where}: the RLE cannot be decoded ({exc})") from None
+    if isinstance(counts, str):
+        again = mask_utils.encode(np.asfortranarray((decoded == 1).astype(np.uint8)))
+        if decoded.max(initial=0) > 1 or again["counts"].decode() != counts:
+            raise InputError(
+                f"{where}: the RLE cannot be decoded (its counts do not describe a {h}x{w} mask)"
+            )
+    return decoded.astype(bool)
+
+
 def read_coco_rle(path: str | Path) -> tuple[dict[int, dict], dict[int, np.ndarray], list]:
     """(categories by id, label maps by frame, actions) from a file this module wrote.
 
@@ -236,16 +258,12 @@ def read_coco_rle(path: str | Path) -> tuple[dict[int, dict], dict[int, np.ndarr
             and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
         ):
             raise InputError(f"{where}: RLE counts must be a string or a list of counts")
-        try:
-            rle = {"size": [h, w], "counts": counts.encode() if isinstance(counts, str) else counts}
-            if isinstance(counts, list):
-                rle = mask_utils.frPyObjects(rle, h, w)
-            with warnings.catch_warnings():  # pycocotools' own numpy-2 deprecation notice
-                warnings.simplefilter("ignore", DeprecationWarning)
-                mask = mask_utils.decode(rle).astype(bool)
-        except Exception as exc:  # pycocotools raises plain exceptions on bad counts
-            raise InputError(f"{where}: the RLE cannot be decoded ({exc})") from None
-        labels[frame][mask] = category
+        if isinstance(counts, list) and sum(counts) != h * w:
+            raise InputError(
+                f"{where}: the RLE cannot be decoded (its runs cover {sum(counts)} pixels, "
+                f"not {h}x{w})"
+            )
+        labels[frame][_decode(counts, h, w, where)] = category
     return cats, labels, _actions(data, path)
 
 
