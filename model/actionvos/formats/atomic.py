@@ -25,7 +25,13 @@ from actionvos.palette import write_palette_png
 def replacing(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path``, else it goes."""
     path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        renamed = _naming(exc, path)
+        if renamed is exc:
+            raise
+        raise renamed from exc
     os.close(fd)
     tmp = Path(name)
     try:
@@ -33,9 +39,22 @@ def replacing(path: str | Path) -> Iterator[Path]:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        renamed = _naming(exc, path, tmp)
+        if renamed is exc:
+            raise
+        raise renamed from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _naming(exc: OSError, path: Path, tmp: Path | None = None) -> OSError:
+    """The same system error, naming the file the user asked for instead of our temporary."""
+    if exc.errno is None or (tmp is not None and exc.filename not in (None, str(tmp), tmp)):
+        return exc
+    return OSError(exc.errno, exc.strerror, str(path))
 
 
 def write_text(path: str | Path, text: str) -> None:
