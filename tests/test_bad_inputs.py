@@ -907,6 +907,7 @@ def test_read_only_disk_in_export_create_and_undo(small_disk, labelled_store, ca
     code, _ = _cli(capsys, "store", "create", "--frames", "3", "--height", "8", "--width", "8",
                    "--store", str(small_disk / "kept.actionvos"))  # fmt: skip
     assert code == 0
+    clip = _mp4(small_disk.parent, 8)
     _remount_read_only(small_disk)
     for argv in (
         ("store", "export", str(labelled_store), "coco", str(small_disk / "labels.json")),
@@ -914,6 +915,8 @@ def test_read_only_disk_in_export_create_and_undo(small_disk, labelled_store, ca
         ("store", "create", "--frames", "3", "--height", "8", "--width", "8", "--store",
          str(small_disk / "new.actionvos")),
         ("store", "undo", str(small_disk / "kept.actionvos")),
+        ("predict", str(clip), "--narration", "cut apple", "--objects", "knife",
+         "--checkpoint", str(small_disk / "no-model"), "--out", str(small_disk / "pred")),
     ):  # fmt: skip
         code, err = _cli(capsys, *argv)
         assert code == 1, argv
