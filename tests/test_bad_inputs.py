@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import pickle
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -937,3 +938,34 @@ def test_store_create_sizes_the_store_by_the_frames_that_decode(tmp_path, capsys
     ):
         assert store.n_frames == clip.verify_frame_count() < 40
         clip[store.n_frames - 1]  # the store's last frame decodes
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (OSError(28, "No space left on device", "/data/x.png"), "/data/x.png: No space left"),
+        (OSError(30, "Read-only file system", "/mnt/ro/x"), "choose a folder on a writable"),
+        (sqlite3.OperationalError("database or disk is full"), "database or disk is full"),
+    ],
+)
+def test_environment_failures_are_one_line(monkeypatch, capsys, error, shown) -> None:
+    import actionvos.cli.store as store_cli
+
+    def fails(args):
+        raise error
+
+    monkeypatch.setattr(store_cli, "cmd_check", fails)
+    code, err = _cli(capsys, "store", "check", "whatever.actionvos")
+    assert code == 1 and shown in err and "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_other_sqlite_errors_are_bugs(monkeypatch, capsys) -> None:
+    import actionvos.cli.store as store_cli
+
+    def fails(args):
+        raise sqlite3.OperationalError("no such column: colour")
+
+    monkeypatch.setattr(store_cli, "cmd_check", fails)
+    code, err = _cli(capsys, "store", "check", "whatever.actionvos")
+    assert code == 70 and "Traceback" in err and "no such column" in err

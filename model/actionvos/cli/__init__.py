@@ -18,7 +18,7 @@ import pkgutil
 import sys
 
 from actionvos import __version__
-from actionvos.cli._failures import describe_os_error, is_environment_error, report_bug
+from actionvos.cli._failures import describe_failure, is_environment_error, report_bug
 from actionvos.errors import ActionVOSError
 
 EXIT_BUG = 70  # EX_SOFTWARE: an internal error, as sysexits.h numbers it
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         if is_environment_error(exc):
-            print(f"actionvos {args.command}: error: {describe_os_error(exc)}", file=sys.stderr)
+            print(f"actionvos {args.command}: error: {describe_failure(exc)}", file=sys.stderr)
             return 1
         report_bug(args.command)
         return EXIT_BUG

@@ -2,13 +2,15 @@
 for a bug.
 
 An ``OSError`` that carries an errno (a full disk, a read-only folder, a missing path) is the
-user's to fix, so it becomes one line naming the path and the cause. Anything else that is not
+user's to fix, so it becomes one line naming the path and the cause; so does SQLite's report
+of a full or read-only disk. Anything else that is not
 an ``ActionVOSError`` is a bug: its full traceback is kept and one line says to report it.
 """
 
 from __future__ import annotations
 
 import errno
+import sqlite3
 import sys
 import traceback
 from typing import TextIO
@@ -29,9 +31,26 @@ _WHAT_TO_DO = {
 }
 
 
+#: SQLite's words for a disk that refuses, where Python raises no OSError.
+_SQLITE_DISK = ("disk is full", "readonly database", "disk i/o error", "unable to open database")
+
+
 def is_environment_error(exc: BaseException) -> bool:
-    """True for OSErrors raised by the system (they carry an errno), not for library ones."""
+    """True for OSErrors raised by the system (they carry an errno), not for library ones,
+    and for SQLite's full, read-only or failing disk."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(words in str(exc).lower() for words in _SQLITE_DISK)
     return isinstance(exc, OSError) and exc.errno is not None
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for an environment error (see ``is_environment_error``)."""
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
+    return (
+        f"the label database could not be written or read: {exc}; free some space, or check "
+        "that the store's folder is on a writable, healthy disk"
+    )
 
 
 def describe_os_error(exc: OSError) -> str:
