@@ -223,7 +223,7 @@ class VideoClip(Clip):
                 )
             if last + 1 < claimed:
                 log.warning(
-                    "%s: %d of the %d frames the header claims decode; the file is truncated",
+                    "%s: %d of the %d frames listed in the file decode; it is truncated",
                     self.path, last + 1, claimed,
                 )  # fmt: skip
                 self._truncate_to(last + 1)
