@@ -179,4 +179,12 @@ def test_unreadable_inputs_say_what_they_are(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert describe({"x": torch.zeros(1)}).startswith("not a ReferFormer")
-    assert isinstance(ModelConfig(), ModelConfig)
+
+
+def test_default_config_is_what_its_own_official_checkpoint_infers() -> None:
+    # The defaults describe the released checkpoint: every field read back from its keys.
+    default = ModelConfig()
+    assert infer_config(manifest_state(default.backbone)) == default
+    assert describe(manifest_state(default.backbone)).startswith(
+        f"an ActionVOS checkpoint with {default.backbone} backbone"
+    )

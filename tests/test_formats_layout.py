@@ -25,7 +25,7 @@ from actionvos.formats.visor import import_visor
 from actionvos.formats.visor_hos import import_visor_hos
 from actionvos.io.dataset import ActionVOSDataset
 from actionvos.palette import read_palette_png, write_palette_png
-from actionvos.store import Source, Store
+from actionvos.store import HandBox, Source, Store
 from actionvos.store.pseudo_labels import apply_pseudo_labels
 
 
@@ -52,6 +52,12 @@ def _flags(entry: dict) -> dict[str, tuple[int, int, int]]:
     return {
         o["name"]: (o["handbox"], o["narration"], o["positive"])
         for o in entry["object_classes"].values()
+    }
+
+
+def _without_source(entry: dict) -> dict:
+    return {
+        k: {f: v for f, v in o.items() if f != "source"} for k, o in entry["object_classes"].items()
     }
 
 
@@ -135,8 +141,13 @@ def test_import_then_export_then_import_gives_the_same_masks_and_flags(tmp_path)
     a = json.loads((first_root / "ImageSets" / "train.json").read_text())
     b = json.loads((second_root / "ImageSets" / "train.json").read_text())
     for x, y in zip(a, b, strict=True):
-        for key in ("start", "end", "narration", "sparse_frames", "object_classes", "verb"):
+        for key in ("start", "end", "narration", "sparse_frames", "verb"):
             assert x[key] == y[key], key
+        # Flags, names and rules survive; the import records every flag as rule-made.
+        assert _without_source(x) == _without_source(y)
+        assert {o["source"] for o in y["object_classes"].values()} <= {"rule", "computed"}
+    knife_a = next(o for o in a[1]["object_classes"].values() if o["name"] == "knife")
+    assert (knife_a["positive"], knife_a["source"], knife_a["rule"]) == (0, "human", "official")
     # The dataset reader sees the same sequences in both.
     assert [s.folder_name for s in ActionVOSDataset(second_root, "train")] == [
         s.folder_name for s in ActionVOSDataset(first_root, "train")
@@ -187,3 +198,46 @@ def test_a_layout_whose_masks_disagree_with_its_json_is_refused_untouched(tmp_pa
     with Store.open(target.path) as s, pytest.raises(InputError, match="lacks"):
         import_actionvos_layout(s, root, split="train")
     assert digest(target.path) == before
+
+
+def _hand_and_plate_store(tmp_path, boxes_elsewhere: bool) -> Store:
+    """A hand touching a plate in the frames of one action ("wash something").
+
+    With ``boxes_elsewhere`` the clip has a hand-object box on a frame outside that action.
+    """
+    store = new_store(tmp_path)
+    hand, plate = store.add_object("left hand", 300), store.add_object("plate", 2)
+    lab = np.zeros((54, 96), np.uint16)
+    lab[10:20, 10:20] = hand
+    lab[10:20, 21:40] = plate  # one pixel from the hand: the contact rule's "touch"
+    for frame in (5, 6):
+        store.set_masks(frame, lab)
+    if boxes_elsewhere:
+        store.set_hand_boxes(30, [HandBox(2, 0.0, 0.0, 5.0, 5.0, (), None, None)])
+    store.add_action("wash something", 4, 8, verb="wash", noun="something")
+    store.save()
+    return store
+
+
+def _plate_entry(root) -> dict:
+    entries = json.loads((root / "ImageSets" / "train.json").read_text())
+    return next(o for o in entries[0]["object_classes"].values() if o["name"] == "plate")
+
+
+def test_an_action_without_boxes_in_a_clip_with_boxes_is_labelled_by_the_official_rule(tmp_path):
+    store = _hand_and_plate_store(tmp_path, boxes_elsewhere=True)
+    export_actionvos_layout(store, tmp_path / "ds", split="train")
+    store.close()
+    plate = _plate_entry(tmp_path / "ds")
+    # data_prepare_visor.py: no box on these frames, not in the narration -> negative (weight 5)
+    assert (plate["handbox"], plate["narration"], plate["positive"]) == (0, 0, 0)
+    assert plate["rule"] == "official"
+
+
+def test_a_clip_without_any_boxes_uses_the_contact_rule_and_says_so(tmp_path):
+    store = _hand_and_plate_store(tmp_path, boxes_elsewhere=False)
+    export_actionvos_layout(store, tmp_path / "ds", split="train")
+    store.close()
+    plate = _plate_entry(tmp_path / "ds")
+    assert (plate["handbox"], plate["narration"], plate["positive"]) == (0, 0, 1)
+    assert plate["rule"] == "contact"

@@ -150,3 +150,39 @@ def test_malformed_hos_files_are_refused_and_the_store_is_untouched(tmp_path, mu
     with Store.open(store.path) as s, pytest.raises(InputError, match=message):
         import_visor_hos(s, hos)
     assert digest(store.path) == before
+
+
+@pytest.mark.parametrize("points", [0, 1, 2])
+def test_degenerate_polygons_never_become_an_empty_verified_mask(tmp_path, points):
+    # The loss: a 0/1/2-point polygon over a frame with labels wrote an empty mask
+    # marked human-verified, even with --overwrite's blessing. Now it is left out, reported.
+    ann, mapping = standard_visor(tmp_path)
+    with new_store(tmp_path) as store:
+        import_visor(store, ann, mapping)
+        before = store.read_frame(10).copy()
+        assert before.any()
+        (tmp_path / "degenerate").mkdir()
+        poly = [[100.0 * i, 50.0 * i] for i in range(points)]
+        bad, bad_map = write_visor(
+            tmp_path / "degenerate", {11: [{"name": "knife", "segments": [poly]}]}
+        )
+        report = import_visor(store, bad, bad_map, overwrite=True)
+        assert report.frames == []
+        assert any("no polygon with an area" in s for s in report.skipped)
+        if points:
+            assert any("fewer than 3 points" in s for s in report.skipped)
+        np.testing.assert_array_equal(store.read_frame(10), before)
+        assert store.frame_state(10) is FrameState.HUMAN
+
+
+def test_degenerate_polygons_beside_good_ones_are_left_out_and_reported(tmp_path):
+    with new_store(tmp_path) as store:
+        square = [[0, 0], [400, 0], [400, 400], [0, 400]]
+        ann, mapping = write_visor(
+            tmp_path, {11: [{"name": "knife", "segments": [square, [[5, 5], [9, 9]]]}]}
+        )
+        report = import_visor(store, ann, mapping)
+        assert report.frames == [10]
+        assert report.skipped == ["P01_107_frame_0000001011.jpg 'knife': 1 polygon(s) of fewer "
+                                  "than 3 points (no area)"]  # fmt: skip
+        assert (store.read_frame(10) > 0).sum() == 21 * 21  # 0..400 px at 1/20, outline incl.

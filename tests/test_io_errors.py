@@ -133,3 +133,44 @@ def test_corrupt_frame_in_a_folder(tmp_path, frames):
     with pytest.raises(ClipError, match="missing") as err:
         FrameFolderClip(tmp_path, names=["frame_0000000001.png", "frame_0000000002.png"])
     assert "frame_0000000002.png" in str(err.value)
+
+
+def _faststart_cut(tmp_path, frames, fraction: float):
+    """A really truncated mp4 whose index (moov) sits before the frames, as for streaming."""
+    full = write_video(
+        tmp_path / "full.mp4", frames, gop=8, container_options={"movflags": "faststart"}
+    )
+    data = full.read_bytes()
+    assert data.find(b"moov") < data.find(b"mdat")  # the writer did put the index first
+    return _truncate(full, tmp_path / "cut.mp4", fraction)
+
+
+@pytest.mark.parametrize("index", ["background", "now", "none"])
+def test_truncated_faststart_mp4_is_verified_to_the_frames_that_decode(tmp_path, frames, index):
+    cut = _faststart_cut(tmp_path, frames, 0.5)
+    with VideoClip(cut, index=index) as clip:
+        claimed = clip.n_frames  # the header's (or the packet index's) claim
+        assert not clip.frame_count_verified
+        n = clip.verify_frame_count()
+        assert 0 < n < claimed <= len(frames)
+        assert clip.n_frames == n == len(clip) and clip.frame_count_verified
+        assert clip.keyframe_index is not None and clip.keyframe_index.n_frames == n
+        for i in range(n):  # every frame the count promises is readable, and is frame i
+            assert np.abs(clip[i].astype(int) - frames[i]).mean() < 6
+        with pytest.raises(IndexError):
+            clip[n]
+        assert clip.verify_frame_count() == n  # settled once
+
+
+def test_a_whole_faststart_mp4_verifies_to_its_full_count(tmp_path, frames):
+    cut = _faststart_cut(tmp_path, frames, 1.0)
+    with open_clip(cut) as clip:
+        assert clip.verify_frame_count() == len(frames)
+        assert np.abs(clip[-1].astype(int) - frames[-1]).mean() < 6
+
+
+def test_folders_and_arrays_verify_to_their_count(tmp_path, frames):
+    for i in range(3):
+        Image.fromarray(frames[i]).save(tmp_path / f"frame_{i + 1:010d}.png")
+    with open_clip(tmp_path) as clip:
+        assert clip.verify_frame_count() == 3

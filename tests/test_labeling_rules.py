@@ -62,6 +62,7 @@ def test_official_flags_with_boxes_and_class_ids() -> None:
         "handbox": 0,
         "narration": 0,
         "positive": 0,
+        "rule": "official",
     }
 
 
@@ -122,6 +123,29 @@ def test_contact_rule_only_without_hand_object_annotations() -> None:
     )
     assert not boxed["plate"].contact and not boxed["plate"].positive
     assert boxed["onion"].positive
+    assert plate.rule == "contact" and boxed["onion"].rule == "official"
+    assert labels["left hand"].rule == "official"  # positive by the official hand rule
+
+
+def test_an_action_without_boxes_in_a_clip_with_boxes_keeps_the_official_rule() -> None:
+    # The case: the store has hand-object boxes, but none on this action's frames.
+    m = clip()
+    m[1, 3:5, 0:3] = 4  # the plate touches the hand, which the contact rule would count
+    m[1, 7:10, 4:8] = 0
+    official = by_name(label_objects(m, NAMES, "take something", clip_has_hand_objects=True))
+    assert not official["plate"].contact and not official["plate"].positive
+    assert official["plate"].official_record()["positive"] == 0
+    assert official["plate"].rule == "official"
+    assert official["left hand"].positive  # hands stay positive, as in data_prepare_visor.py
+    assert not official["knife"].positive and not official["onion"].positive
+    # A clip that really has no annotations keeps the fallback, and says so.
+    fallback = by_name(label_objects(m, NAMES, "take something", clip_has_hand_objects=False))
+    assert fallback["plate"].positive and fallback["plate"].rule == "contact"
+    assert fallback["plate"].official_record()["rule"] == "contact"
+    with pytest.raises(InputError, match="clip_has_hand_objects is False"):
+        label_objects(
+            m, NAMES, "x", hand_object_boxes=[[(0, 0, 2, 2)], []], clip_has_hand_objects=False
+        )
 
 
 def test_contact_rule_with_separate_hand_masks() -> None:

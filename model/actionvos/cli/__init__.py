@@ -4,6 +4,10 @@ Each sub-command lives in its own module in this package and exposes
 ``register(subparsers)``; that function adds a parser whose ``func`` default takes the parsed
 arguments and returns an exit code. Modules are discovered, so adding a command touches no
 shared file.
+
+Failures: an ``ActionVOSError`` or a system ``OSError`` (full disk, read-only folder) is
+printed as one line; any other exception is a bug and keeps its traceback (see
+``_failures``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ import pkgutil
 import sys
 
 from actionvos import __version__
+from actionvos.cli._failures import describe_failure, is_environment_error, report_bug
 from actionvos.errors import ActionVOSError
+
+EXIT_BUG = 70  # EX_SOFTWARE: an internal error, as sysexits.h numbers it
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"actionvos {args.command}: cancelled", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if is_environment_error(exc):
+            print(f"actionvos {args.command}: error: {describe_failure(exc)}", file=sys.stderr)
+            return 1
+        report_bug(args.command)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

@@ -53,7 +53,14 @@ def cmd_create(args: argparse.Namespace) -> int:
         from actionvos.io import open_clip
 
         with open_clip(clip) as c:
-            n, h, w = c.n_frames, c.shape[1], c.shape[2]
+            claimed = c.n_frames
+            n, h, w = c.verify_frame_count(), c.height, c.width  # a truncated file: the truth
+        if n != claimed:
+            print(
+                f"warning: {clip} claims {claimed} frames but only {n} decode (the file is "
+                f"truncated); the store is made for {n}",
+                file=sys.stderr,
+            )
     else:
         raise InputError("give a clip, or --frames, --height and --width")
     path = Path(args.store) if args.store else default_store_path(clip)

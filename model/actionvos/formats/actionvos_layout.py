@@ -11,7 +11,9 @@
 
 ``<folder>`` is ``f"{seq_id:08d}_{video}_{verb}_{noun}"``; objects of a sequence are numbered
 1..K by sorted name over its frames, as ``data_prepare_visor.py`` does. Flags: a human's
-correction overrides the pseudo-label (see ``store.pseudo_labels.final_flags``). Exporting
+correction overrides the pseudo-label (see ``store.pseudo_labels.final_flags``); each object
+entry also records ``rule`` (``official``, or ``contact`` when only our contact fallback made
+it positive) and ``source`` (who set the flag). Exporting
 another clip into the same root replaces only that clip's sequences.
 """
 
@@ -29,9 +31,16 @@ import numpy as np
 from PIL import Image
 
 from actionvos.errors import InputError
+from actionvos.formats.atomic import write_jpeg, write_palette, write_text
 from actionvos.formats.common import Progress, tick
-from actionvos.labeling import raw_weight_map
-from actionvos.palette import write_palette_png
+from actionvos.labeling import (
+    REASON_CONTACT,
+    RULE_CONTACT,
+    RULE_OFFICIAL,
+    ObjectLabel,
+    label_objects,
+    raw_weight_map,
+)
 from actionvos.store import FrameState, Store
 from actionvos.store.pseudo_labels import (
     ActionObjects,
@@ -99,10 +108,48 @@ def weight_maps(
     return out
 
 
-def _entry(store: Store, seq: ActionObjects, seq_id: int, flags: list[FinalFlags]) -> dict:
+def clip_labels(store: Store, seq: ActionObjects) -> list[ObjectLabel]:
+    """The rule's labels for one sequence, judged per clip as the official preparation does.
+
+    The contact fallback is for clips with no hand-object annotation at all; an action whose
+    own frames have no boxes in a store that has boxes elsewhere keeps the official rule.
+    """
+    action = store.action(seq.action_id)
+    boxes, _ = hos_for_frames(store, seq.frames)
+    return label_objects(
+        seq.masks,
+        seq.names,
+        action.narration,
+        class_ids=[store.object(i).class_id for i in seq.object_ids],
+        action_noun_classes=list(action.all_noun_classes) or None,
+        hand_object_boxes=boxes,
+        clip_has_hand_objects=bool(store.hand_box_frames()),
+    )
+
+
+def flag_rules(
+    store: Store, seq: ActionObjects, flags: list[FinalFlags], computed: list[ObjectLabel]
+) -> list[str]:
+    """Which rule produced each exported positive flag: ``official`` or ``contact``."""
+    stored = store.activity(seq.action_id)
+    out = []
+    for oid, flag, label in zip(seq.object_ids, flags, computed, strict=True):
+        rule = label.rule if flag.source == "computed" else RULE_OFFICIAL
+        if flag.source == "rule":  # a stored pseudo-label: its own reasons tell
+            row = stored.get(oid)
+            reasons = (row.reasons or {}).get("reasons", []) if row is not None else []
+            by_contact = REASON_CONTACT in reasons and not (flag.handbox or flag.narration)
+            rule = RULE_CONTACT if flag.positive and by_contact else RULE_OFFICIAL
+        out.append(rule)
+    return out
+
+
+def _entry(
+    store: Store, seq: ActionObjects, seq_id: int, flags: list[FinalFlags], rules: list[str]
+) -> dict:
     action = store.action(seq.action_id)
     objects = {}
-    for k, (oid, flag) in enumerate(zip(seq.object_ids, flags, strict=True), start=1):
+    for k, (oid, flag, rule) in enumerate(zip(seq.object_ids, flags, rules, strict=True), 1):
         obj = store.object(oid)
         objects[str(k)] = {
             "name": obj.name,
@@ -110,6 +157,8 @@ def _entry(store: Store, seq: ActionObjects, seq_id: int, flags: list[FinalFlags
             "handbox": int(flag.handbox),
             "narration": int(flag.narration),
             "positive": int(flag.positive),
+            "rule": rule,
+            "source": flag.source,
         }
     return {
         "seq_id": seq_id,
@@ -131,9 +180,7 @@ def _entry_folder(entry: dict) -> str:
 
 
 def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data))
 
 
 def expression_files(entries: list[dict]) -> tuple[dict, dict]:
@@ -214,9 +261,10 @@ def export_actionvos_layout(
             raise InputError(
                 f"action {seq.action_id} has {len(seq.object_ids)} objects; palette PNGs hold 255"
             )
-        flags = final_flags(store, seq, use_model=use_model)
+        computed = clip_labels(store, seq)
+        flags = final_flags(store, seq, computed, use_model=use_model)
         human = [f.source == "human" for f in flags]
-        entry = _entry(store, seq, next_id + n, flags)
+        entry = _entry(store, seq, next_id + n, flags, flag_rules(store, seq, flags, computed))
         folder = _entry_folder(entry)
         dirs = {k: root / k / split / folder for k in ("JPEGImages_Sparse", "Annotations_Sparse")}
         dirs["Weights_Sparse"] = root / "Weights_Sparse" / split / folder
@@ -225,15 +273,13 @@ def export_actionvos_layout(
         weights = weight_maps(store, seq, flags, human)
         for t, frame in enumerate(seq.frames):
             name = store.frame_name(frame)
-            write_palette_png(
-                dirs["Annotations_Sparse"] / f"{name}.png", _resized(seq.masks[t], size)
-            )
-            write_palette_png(dirs["Weights_Sparse"] / f"{name}.png", _resized(weights[t], size))
+            write_palette(dirs["Annotations_Sparse"] / f"{name}.png", _resized(seq.masks[t], size))
+            write_palette(dirs["Weights_Sparse"] / f"{name}.png", _resized(weights[t], size))
             if images is not None:
                 rgb = Image.fromarray(np.asarray(images(frame), dtype=np.uint8))
                 if size is not None and rgb.size != tuple(size):
                     rgb = rgb.resize(size, Image.BILINEAR)
-                rgb.save(dirs["JPEGImages_Sparse"] / f"{name}.jpg", quality=95)
+                write_jpeg(dirs["JPEGImages_Sparse"] / f"{name}.jpg", rgb)
         entries.append(entry)
         report.sequences.append(folder)
         report.frames += len(seq.frames)

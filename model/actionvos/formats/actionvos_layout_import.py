@@ -17,6 +17,7 @@ from PIL import Image
 
 from actionvos.errors import ClipError, InputError
 from actionvos.formats.common import ImportReport, Progress, frame_number, tick
+from actionvos.formats.split_file import check_split_file
 from actionvos.io.dataset import ActionVOSDataset, Sequence
 from actionvos.store import FrameState, Source, Store
 
@@ -67,6 +68,9 @@ def import_actionvos_layout(
     the first sequence's masks and is reported.
     """
     video = video or store.video
+    split_json = Path(root) / "ImageSets" / f"{split}.json"
+    if split_json.is_file():
+        check_split_file(split_json)
     try:
         dataset = ActionVOSDataset(root, split)
         seqs = [s for s in dataset if s.video == video]

@@ -18,7 +18,6 @@ annotations cover earlier ones if a foreign file does overlap.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import warnings
 from collections.abc import Iterable
@@ -28,7 +27,17 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from actionvos.errors import InputError
+from actionvos.formats.atomic import write_text
 from actionvos.formats.common import ImportReport, Progress, load_json, tick
+from actionvos.formats.fields import (
+    as_class_id,
+    as_dict,
+    as_flag,
+    as_int,
+    as_list,
+    as_number,
+    as_str,
+)
 from actionvos.store import FrameState, Source, Store
 
 
@@ -107,62 +116,155 @@ def export_coco_rle(
         "annotations": annotations,
         "actions": actions,
     }
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data))
     return len(annotations)
 
 
+MAX_CATEGORY = 65_535  # category ids are store object ids, held in uint16 label maps
+MAX_SIDE = 65_535
+_SOURCES = {s.value for s in Source}
+
+
+def _categories(data: dict, path: Path) -> dict[int, dict]:
+    cats = {}
+    for i, c in enumerate(as_list(data["categories"], str(path), "categories")):
+        where = f"{path} categories[{i}]"
+        if not isinstance(c, dict) or "id" not in c or "name" not in c:
+            raise InputError(f"{where} needs 'id' and 'name'")
+        cid = as_int(c["id"], where, "category id", lo=1, hi=MAX_CATEGORY)
+        cats[cid] = {
+            "name": as_str(c["name"], where, "name").strip(),
+            "epic_class_id": as_class_id(c.get("epic_class_id"), where, "epic_class_id"),
+        }
+    return cats
+
+
+def _images(data: dict, path: Path) -> dict[int, tuple[int, int, int]]:
+    images = {}
+    for i, img in enumerate(data["images"]):
+        where = f"{path} images[{i}]"
+        if not isinstance(img, dict) or not {"id", "height", "width"} <= set(img):
+            raise InputError(f"{path} images[{i}] needs 'id', 'height' and 'width'")
+        image_id = as_int(img["id"], where, "id")
+        frame = as_int(img.get("frame", image_id - 1), where, "frame")
+        height = as_int(img["height"], where, "height", lo=1, hi=MAX_SIDE)
+        width = as_int(img["width"], where, "width", lo=1, hi=MAX_SIDE)
+        images[image_id] = (frame, height, width)
+    return images
+
+
+def _activity(raw: object, where: str) -> dict[int, dict]:
+    out = {}
+    for key, flag in as_dict(raw or {}, where, "activity").items():
+        oid = as_int(key, where, "activity object id", lo=1, hi=MAX_CATEGORY)
+        flag = as_dict(flag, where, f"activity {key!r}")
+        active = flag.get("active")
+        source = flag.get("source", "rule")
+        if source not in _SOURCES:
+            raise InputError(
+                f"{where}: activity {key!r} source {source!r} is not one of {_SOURCES}"
+            )
+        prob = flag.get("probability")
+        if prob is not None:
+            prob = as_number(prob, where, f"activity {key!r} probability")
+            if not 0.0 <= prob <= 1.0:
+                raise InputError(f"{where}: activity {key!r} probability {prob} is not in 0..1")
+        out[oid] = {
+            "active": None if active is None else as_flag(active, where, f"activity {key!r}"),
+            "source": Source(source),
+            "probability": prob,
+        }
+    return out
+
+
+def _actions(data: dict, path: Path) -> list[dict]:
+    raw = data.get("actions") or []
+    out = []
+    for i, a in enumerate(raw if isinstance(raw, list) else [None]):
+        where = f"{path} actions[{i}]"
+        if not isinstance(a, dict) or not {"narration", "start_frame", "end_frame"} <= set(a):
+            raise InputError(f"{where} needs narration, start_frame and end_frame")
+        start = as_int(a["start_frame"], where, "start_frame")
+        end = as_int(a["end_frame"], where, "end_frame")
+        if end < start:
+            raise InputError(f"{where}: end_frame {end} is before start_frame {start}")
+        verb, noun = a.get("verb"), a.get("noun")
+        out.append(
+            {
+                "narration": as_str(a["narration"], where, "narration").strip(),
+                "start_frame": start,
+                "end_frame": end,
+                "verb": None if verb is None else as_str(verb, where, "verb", empty=True),
+                "noun": None if noun is None else as_str(noun, where, "noun", empty=True),
+                "activity": _activity(a.get("activity"), where),
+            }
+        )
+    return out
+
+
+def _decode(counts: str | list[int], h: int, w: int, where: str) -> np.ndarray:
+    """A checked RLE mask. pycocotools decodes damaged counts into garbage without a word
+    (runs past the image fill it with stray values), so a compressed string must encode
+    back to itself."""
+    rle = {"size": [h, w], "counts": counts.encode() if isinstance(counts, str) else counts}
+    try:
+        if isinstance(counts, list):
+            rle = mask_utils.frPyObjects(rle, h, w)
+        with warnings.catch_warnings():  # pycocotools' own numpy-2 deprecation notice
+            warnings.simplefilter("ignore", DeprecationWarning)
+            decoded = mask_utils.decode(rle)
+    except Exception as exc:  # pycocotools raises plain exceptions on bad counts
+        raise InputError(f"{where}: the RLE cannot be decoded ({exc})") from None
+    if isinstance(counts, str):
+        again = mask_utils.encode(np.asfortranarray((decoded == 1).astype(np.uint8)))
+        if decoded.max(initial=0) > 1 or again["counts"].decode() != counts:
+            raise InputError(
+                f"{where}: the RLE cannot be decoded (its counts do not describe a {h}x{w} mask)"
+            )
+    return decoded.astype(bool)
+
+
 def read_coco_rle(path: str | Path) -> tuple[dict[int, dict], dict[int, np.ndarray], list]:
-    """(categories by id, label maps by frame, actions) from a file this module wrote."""
+    """(categories by id, label maps by frame, actions) from a file this module wrote.
+
+    Every field is checked (types, ranges, references) before the caller writes anything.
+    """
+    path = Path(path)
     data = load_json(path, "COCO RLE file")
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k), list) for k in ("images", "annotations", "categories")
     ):
         raise InputError(f"{path} needs 'images', 'annotations' and 'categories' lists")
-    cats = {}
-    for i, c in enumerate(data["categories"]):
-        if not isinstance(c, dict) or "id" not in c or "name" not in c:
-            raise InputError(f"{path} categories[{i}] needs 'id' and 'name'")
-        cats[int(c["id"])] = c
-    images = {}
-    for i, img in enumerate(data["images"]):
-        if not isinstance(img, dict) or not {"id", "height", "width"} <= set(img):
-            raise InputError(f"{path} images[{i}] needs 'id', 'height' and 'width'")
-        frame = int(img.get("frame", int(img["id"]) - 1))
-        images[int(img["id"])] = (frame, int(img["height"]), int(img["width"]))
+    cats = _categories(data, path)
+    images = _images(data, path)
     labels = {f: np.zeros((h, w), np.uint16) for f, h, w in images.values()}
     for i, ann in enumerate(data["annotations"]):
         where = f"{path} annotations[{i}]"
         if not isinstance(ann, dict) or not {"image_id", "category_id", "segmentation"} <= set(ann):
             raise InputError(f"{where} needs image_id, category_id and segmentation")
-        if int(ann["image_id"]) not in images:
-            raise InputError(f"{where}: image_id {ann['image_id']} is not among the images")
-        if int(ann["category_id"]) not in cats:
-            raise InputError(f"{where}: category_id {ann['category_id']} is not a category")
-        frame, h, w = images[int(ann["image_id"])]
+        image_id = as_int(ann["image_id"], where, "image_id")
+        category = as_int(ann["category_id"], where, "category_id", lo=1, hi=MAX_CATEGORY)
+        if image_id not in images:
+            raise InputError(f"{where}: image_id {image_id} is not among the images")
+        if category not in cats:
+            raise InputError(f"{where}: category_id {category} is not a category")
+        frame, h, w = images[image_id]
         seg = ann["segmentation"]
         if not isinstance(seg, dict) or list(seg.get("size", [])) != [h, w]:
             raise InputError(f"{where}: segmentation must be RLE of size [{h}, {w}]")
-        try:
-            counts = seg["counts"]
-            rle = {"size": [h, w], "counts": counts.encode() if isinstance(counts, str) else counts}
-            if isinstance(counts, list):
-                rle = mask_utils.frPyObjects(rle, h, w)
-            with warnings.catch_warnings():  # pycocotools' own numpy-2 deprecation notice
-                warnings.simplefilter("ignore", DeprecationWarning)
-                mask = mask_utils.decode(rle).astype(bool)
-        except Exception as exc:  # pycocotools raises plain exceptions on bad counts
-            raise InputError(f"{where}: the RLE cannot be decoded ({exc})") from None
-        labels[frame][mask] = int(ann["category_id"])
-    actions = data.get("actions") or []
-    for i, a in enumerate(actions if isinstance(actions, list) else [None]):
-        if not isinstance(a, dict) or not {"narration", "start_frame", "end_frame"} <= set(a):
-            raise InputError(f"{path} actions[{i}] needs narration, start_frame and end_frame")
-        if not isinstance(a.get("activity") or {}, dict):
-            raise InputError(f"{path} actions[{i}]: activity must map object ids to flags")
-    return cats, labels, actions
+        counts = seg.get("counts")
+        if not isinstance(counts, str) and not (
+            isinstance(counts, list)
+            and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
+        ):
+            raise InputError(f"{where}: RLE counts must be a string or a list of counts")
+        if isinstance(counts, list) and sum(counts) != h * w:
+            raise InputError(
+                f"{where}: the RLE cannot be decoded (its runs cover {sum(counts)} pixels, "
+                f"not {h}x{w})"
+            )
+        labels[frame][_decode(counts, h, w, where)] = category
+    return cats, labels, _actions(data, path)
 
 
 def import_coco_rle(
@@ -183,12 +285,18 @@ def import_coco_rle(
                 f"{path}: frame {frame} of size {lab.shape} does not fit this store "
                 f"({store.n_frames} frames of {store.height}x{store.width})"
             )
+    for a in actions:
+        if a["end_frame"] >= store.n_frames:
+            raise InputError(
+                f"{path}: action {a['narration']!r} ends at frame {a['end_frame']}, past this "
+                f"store's {store.n_frames} frames"
+            )
     report = ImportReport()
     with store.atomic():
         lut = np.zeros(max(cats, default=0) + 1, dtype=np.uint16)
         for cid, cat in sorted(cats.items()):
-            lut[cid] = store.ensure_object(str(cat["name"]), cat.get("epic_class_id"))
-            report.objects.append(str(cat["name"]))
+            lut[cid] = store.ensure_object(cat["name"], cat["epic_class_id"])
+            report.objects.append(cat["name"])
         for n, (frame, lab) in enumerate(sorted(labels.items())):
             tick(progress, cancel, n, len(labels), "importing COCO RLE")
             if store.frame_state(frame) is FrameState.HUMAN and not overwrite:
@@ -197,7 +305,7 @@ def import_coco_rle(
             store.set_masks(frame, lut[lab], state, record=False, overwrite_human=True)
             report.frames.append(frame)
         for a in actions:
-            start, end = int(a["start_frame"]), int(a["end_frame"])
+            start, end = a["start_frame"], a["end_frame"]
             match = [
                 x.id
                 for x in store.actions()
@@ -212,14 +320,14 @@ def import_coco_rle(
             )
             if not match:
                 report.actions.append(action_id)
-            for oid, flag in (a.get("activity") or {}).items():
-                if int(oid) < len(lut) and lut[int(oid)]:
+            for oid, flag in a["activity"].items():
+                if oid < len(lut) and lut[oid]:
                     store.set_activity(
                         action_id,
-                        int(lut[int(oid)]),
-                        flag.get("active"),
-                        source=Source(flag.get("source", "rule")),
-                        probability=flag.get("probability"),
+                        int(lut[oid]),
+                        flag["active"],
+                        source=flag["source"],
+                        probability=flag["probability"],
                         record=False,
                     )
     if save:

@@ -15,9 +15,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from actionvos.errors import Cancelled, InputError
+from actionvos.formats.fields import as_int, as_number
 
 Progress = Callable[[int, int, str], None]
 
+MIN_POLYGON_POINTS = 3
 _FRAME_NUMBER = re.compile(r"frame_(\d+)(?:\.\w+)?$")
 
 
@@ -38,7 +40,7 @@ def frame_number(name: str, where: str) -> int:
     m = _FRAME_NUMBER.search(str(name))
     if m is None:
         raise InputError(f"{where}: cannot find a frame number in {name!r} (expected frame_N)")
-    return int(m.group(1))
+    return as_int(m.group(1), where, "frame number")
 
 
 def tick(progress: Progress | None, cancel: threading.Event | None, i: int, n: int, what: str):
@@ -50,23 +52,34 @@ def tick(progress: Progress | None, cancel: threading.Event | None, i: int, n: i
 
 
 def polygon_points(poly: Any, where: str, *, flat: bool) -> list[tuple[float, float]]:
-    """Validate one polygon: ``[[x, y], ...]`` (VISOR) or ``[x0, y0, x1, y1, ...]`` (COCO)."""
+    """Validate one polygon: ``[[x, y], ...]`` (VISOR) or ``[x0, y0, x1, y1, ...]`` (COCO).
+
+    Any point count is returned (the caller decides what to do with fewer than 3 points);
+    a point that is not a pair of finite numbers raises InputError naming it.
+    """
     if not isinstance(poly, list):
         raise InputError(f"{where}: a polygon must be a list, got {type(poly).__name__}")
-    try:
-        if flat:
-            if len(poly) % 2:
-                raise InputError(f"{where}: a flat polygon needs an even count of numbers")
-            pts = [(float(poly[i]), float(poly[i + 1])) for i in range(0, len(poly), 2)]
-        else:
-            pts = [(float(p[0]), float(p[1])) for p in poly]
-            if any(len(p) != 2 for p in poly):
-                raise InputError(f"{where}: polygon points must be [x, y] pairs")
-    except (TypeError, ValueError, IndexError):
-        raise InputError(f"{where}: polygon points must be numbers, got {poly[:4]!r}...") from None
-    if pts and not np.isfinite(np.asarray(pts)).all():
-        raise InputError(f"{where}: polygon has a coordinate that is not finite")
+    if flat:
+        if len(poly) % 2:
+            raise InputError(f"{where}: a flat polygon needs an even count of numbers")
+        pairs = [poly[i : i + 2] for i in range(0, len(poly), 2)]
+    else:
+        pairs = poly
+    pts = []
+    for j, p in enumerate(pairs):
+        if not isinstance(p, list) or len(p) != 2:
+            raise InputError(
+                f"{where}: point {j} is {str(p)[:40]}; polygon points must be [x, y] pairs"
+            )
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p):
+            raise InputError(f"{where}: polygon points must be numbers; point {j} is {p!r}")
+        pts.append((as_number(p[0], where, f"point {j} x"), as_number(p[1], where, f"point {j} y")))
     return pts
+
+
+def drawable(polygon: Sequence[tuple[float, float]]) -> bool:
+    """True when a polygon has an area to fill: three points or more."""
+    return len(polygon) >= MIN_POLYGON_POINTS
 
 
 def rasterise(
@@ -85,7 +98,7 @@ def rasterise(
     sx, sy = scale
     drawn = False
     for poly in polygons:
-        if len(poly) < 3:
+        if not drawable(poly):
             continue
         draw.polygon([(int(x * sx), int(y * sy)) for x, y in poly], fill=1, outline=1)
         drawn = True

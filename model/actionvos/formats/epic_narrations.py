@@ -17,6 +17,7 @@ from pathlib import Path
 
 from actionvos.errors import InputError
 from actionvos.formats.common import ImportReport, Progress, tick
+from actionvos.formats.fields import as_int
 from actionvos.store import Store
 
 REQUIRED = (
@@ -64,6 +65,8 @@ def _literal_list(text: str, kind: type, where: str) -> tuple:
         isinstance(v, kind) and not isinstance(v, bool) for v in value
     ):
         raise InputError(f"{where}: {text[:60]!r} must be a list of {kind.__name__} values")
+    if kind is int:
+        return tuple(as_int(v, where, "class id") for v in value)
     return tuple(value)
 
 
@@ -72,10 +75,7 @@ def _int(text: str | None, where: str, *, required: bool) -> int | None:
         if required:
             raise InputError(f"{where} is empty")
         return None
-    try:
-        return int(str(text).strip())
-    except ValueError:
-        raise InputError(f"{where}: {text!r} is not an integer") from None
+    return as_int(text, where, "the value")
 
 
 def read_epic_narrations(path: str | Path, video: str | None = None) -> list[Narration]:

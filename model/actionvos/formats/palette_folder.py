@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from actionvos.errors import ClipError, InputError, StoreError
+from actionvos.formats.atomic import write_palette, write_text
 from actionvos.formats.common import ImportReport, Progress, frame_number, load_json, tick
-from actionvos.palette import read_palette_png, write_palette_png
+from actionvos.formats.fields import as_class_id, as_int, as_str
+from actionvos.palette import read_palette_png
 from actionvos.store import FrameState, Store
 
 OBJECTS_FILE = "objects.json"
@@ -53,9 +55,9 @@ def export_palette_folder(
     for n, frame in enumerate(chosen):
         tick(progress, cancel, n, len(chosen), "exporting palette PNGs")
         name = f"{frame:05d}" if davis_names else store.frame_name(frame)
-        write_palette_png(folder / f"{name}.png", store.read_frame(frame))
+        write_palette(folder / f"{name}.png", store.read_frame(frame))
     table = {str(o.id): {"name": o.name, "class_id": o.class_id} for o in objects}
-    (folder / OBJECTS_FILE).write_text(json.dumps(table, indent=1), encoding="utf-8")
+    write_text(folder / OBJECTS_FILE, json.dumps(table, indent=1))
     return len(chosen)
 
 
@@ -87,10 +89,13 @@ def import_palette_folder(
         raw = load_json(folder / OBJECTS_FILE, "object table")
         if not isinstance(raw, dict):
             raise InputError(f"{folder / OBJECTS_FILE} must map label values to objects")
+        where = str(folder / OBJECTS_FILE)
         for k, v in raw.items():
-            if not isinstance(v, dict) or "name" not in v or not str(k).isdigit():
-                raise InputError(f"{folder / OBJECTS_FILE}: entry {k!r} needs a name")
-            names[int(k)] = (str(v["name"]), v.get("class_id"))
+            if not isinstance(v, dict) or "name" not in v:
+                raise InputError(f"{where}: entry {k!r} needs a name")
+            value = as_int(k, where, "label value", lo=1, hi=255)
+            name = as_str(v["name"], where, f"entry {k!r} name").strip()
+            names[value] = (name, as_class_id(v.get("class_id"), where, f"entry {k!r} class_id"))
     plan = []
     for path in files:
         frame = _frame_of(store, path)

@@ -24,14 +24,17 @@ import numpy as np
 
 from actionvos.errors import InputError
 from actionvos.formats.common import (
+    MIN_POLYGON_POINTS,
     ImportReport,
     Progress,
+    drawable,
     frame_number,
     load_json,
     polygon_points,
     rasterise,
     tick,
 )
+from actionvos.formats.fields import as_class_id, as_dict, as_list, as_str
 from actionvos.store import FrameState, Store
 
 VISOR_SIZE = (1920, 1080)  # width, height of the sparse annotations
@@ -43,7 +46,8 @@ class VisorEntity:
 
     name: str
     class_id: int | None
-    polygons: tuple[tuple[tuple[float, float], ...], ...]
+    polygons: tuple[tuple[tuple[float, float], ...], ...]  # drawable ones (3+ points)
+    dropped: int = 0  # polygons of 0, 1 or 2 points: no area, left out
 
 
 @dataclass(frozen=True)
@@ -56,29 +60,22 @@ class VisorFrame:
 
 
 def _entity(raw: Any, where: str) -> VisorEntity:
-    if not isinstance(raw, dict) or "name" not in raw or "segments" not in raw:
+    raw = as_dict(raw, where, "an annotation")
+    if "name" not in raw or "segments" not in raw:
         raise InputError(f"{where}: an annotation needs 'name' and 'segments'")
-    name = str(raw["name"]).strip()
-    if not name:
-        raise InputError(f"{where}: an annotation has an empty name")
-    segments = raw["segments"]
-    if not isinstance(segments, list):
-        raise InputError(f"{where} ({name!r}): 'segments' must be a list of polygons")
+    name = as_str(raw["name"], where, "the object name").strip()
+    segments = as_list(raw["segments"], f"{where} ({name!r})", "'segments'")
     polygons = tuple(
         tuple(polygon_points(poly, f"{where} ({name!r}) polygon {i}", flat=False))
         for i, poly in enumerate(segments)
     )
-    class_id = raw.get("class_id")
-    if class_id is not None:
-        try:
-            class_id = int(class_id)
-        except (TypeError, ValueError):
-            raise InputError(f"{where} ({name!r}): class_id {class_id!r} is no integer") from None
-    return VisorEntity(name, class_id, polygons)
+    class_id = as_class_id(raw.get("class_id"), f"{where} ({name!r})")
+    kept = tuple(p for p in polygons if drawable(p))
+    return VisorEntity(name, class_id, kept, dropped=len(polygons) - len(kept))
 
 
 def read_visor_json(path: str | Path) -> list[VisorFrame]:
-    """Parse and check a VISOR sparse annotation file."""
+    """Parse and check a VISOR sparse annotation file (nothing is written)."""
     data = load_json(path, "VISOR annotation file")
     items = data.get("video_annotations") if isinstance(data, dict) else None
     if not isinstance(items, list):
@@ -91,11 +88,12 @@ def read_visor_json(path: str | Path) -> list[VisorFrame]:
         image = item.get("image") if isinstance(item, dict) else None
         if not isinstance(image, dict) or "name" not in image:
             raise InputError(f"{where}: it needs an 'image' with a 'name'")
-        anns = item.get("annotations", [])
-        if not isinstance(anns, list):
-            raise InputError(f"{where}: 'annotations' must be a list")
+        name = as_str(image["name"], where, "image name")
+        video = image.get("video")
+        video = None if video is None else as_str(video, where, "image video")
+        anns = as_list(item.get("annotations", []), where, "'annotations'")
         entities = tuple(_entity(a, f"{where} annotations[{j}]") for j, a in enumerate(anns))
-        frames.append(VisorFrame(str(image["name"]), image.get("video"), entities))
+        frames.append(VisorFrame(name, video, entities))
     return frames
 
 
@@ -152,12 +150,18 @@ def import_visor(
 ) -> ImportReport:
     """Import a VISOR sparse annotation file into the store, all or nothing.
 
-    Frames already human-verified in the store are kept unless ``overwrite``. Without a
-    frame mapping the number in the VISOR image name is taken as the EPIC frame number.
+    The whole file is read and checked before anything is written. Polygons of fewer than 3
+    points have no area and are left out (reported); a frame left with nothing to draw is
+    skipped, so it is never stored as an empty human-verified mask. Frames already
+    human-verified in the store are kept unless ``overwrite``. Without a frame mapping the
+    number in the VISOR image name is taken as the EPIC frame number.
     """
     video = video or store.video
+    if len(source_size) != 2 or min(source_size) <= 0:
+        raise InputError(f"source_size must be a positive (width, height), got {source_size}")
     frames = read_visor_json(annotations)
     mapping = read_frame_mapping(frame_mapping, video) if frame_mapping is not None else None
+    report = ImportReport()
     placed = []
     for i, frame in enumerate(frames):
         where = f"{annotations} video_annotations[{i}]"
@@ -167,8 +171,19 @@ def import_visor(
                 f"{where}: {frame.image} is frame {index}, outside this clip (0.."
                 f"{store.n_frames - 1}); is the store made for video {video}?"
             )
+        for e in frame.entities:
+            if e.dropped:
+                report.skipped.append(
+                    f"{frame.image} {e.name!r}: {e.dropped} polygon(s) of fewer than "
+                    f"{MIN_POLYGON_POINTS} points (no area)"
+                )
+        if not any(e.polygons for e in frame.entities):
+            report.skipped.append(
+                f"{frame.image} (frame {index}) has no polygon with an area; its masks "
+                "in the store are kept"
+            )
+            continue
         placed.append((index, frame))
-    report = ImportReport()
     with store.atomic():
         ids: dict[str, int] = {}
         for _, frame in placed:
@@ -182,6 +197,9 @@ def import_visor(
                 report.skipped.append(f"frame {index} is already human-verified")
                 continue
             labels = frame_labels(frame, ids, store.height, store.width, source_size)
+            if not labels.any():  # polygons outside the frame: never an empty verified mask
+                report.skipped.append(f"frame {index}: its polygons lie outside the frame")
+                continue
             store.set_masks(index, labels, state, record=False, overwrite_human=True)
             report.frames.append(index)
     if save:

@@ -31,10 +31,14 @@ from actionvos.formats.common import (
     rasterise,
     tick,
 )
+from actionvos.formats.fields import as_dict, as_int, as_number, as_str
 from actionvos.formats.visor import read_frame_mapping, visor_frame
 from actionvos.store import HandBox, Store
 
 HAND, OBJECT = 1, 2
+HAND_SIDES = (0, 1)  # left, right
+CONTACT_STATES = (-1, 0, 1)  # unknown, no contact, contact
+MAX_IMAGE_SIDE = 65_535
 
 
 @dataclass(frozen=True)
@@ -47,31 +51,31 @@ class HosImage:
     boxes: tuple[HandBox, ...]
 
 
-def _number(value: Any, where: str) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{where}: {value!r} is not a number") from None
-    if not np.isfinite(out):
-        raise InputError(f"{where}: {value!r} is not finite")
+def _side(raw: dict, key: str, allowed: tuple[int, ...], where: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    out = as_int(value, where, key, lo=min(allowed), hi=max(allowed))
+    if out not in allowed:
+        raise InputError(f"{where}: {key} {value!r} must be one of {allowed}")
     return out
 
 
 def _annotation(raw: Any, where: str) -> tuple[int, HandBox]:
-    if not isinstance(raw, dict):
-        raise InputError(f"{where}: an annotation must be an object")
+    raw = as_dict(raw, where, "an annotation")
     for key in ("image_id", "category_id", "bbox"):
         if key not in raw:
             raise InputError(f"{where}: the annotation lacks {key!r}")
+    image_id = as_int(raw["image_id"], where, "image_id")
     category = raw["category_id"]
-    if category not in (HAND, OBJECT):
+    if isinstance(category, bool) or category not in (HAND, OBJECT):
         raise InputError(
             f"{where}: category_id {category!r}; VISOR-HOS uses 1 (hand) and 2 (object)"
         )
     bbox = raw["bbox"]
     if not isinstance(bbox, list) or len(bbox) != 4:
         raise InputError(f"{where}: bbox must be [x, y, w, h], got {bbox!r}")
-    x, y, w, h = (_number(v, f"{where} bbox") for v in bbox)
+    x, y, w, h = (as_number(v, f"{where} bbox", "coordinate") for v in bbox)
     if w < 0 or h < 0:
         raise InputError(f"{where}: bbox {bbox} has a negative size; COCO boxes are x, y, w, h")
     segm = raw.get("segmentation") or []
@@ -81,7 +85,6 @@ def _annotation(raw: Any, where: str) -> tuple[int, HandBox]:
         tuple(v for pt in polygon_points(p, f"{where} polygon {i}", flat=True) for v in pt)
         for i, p in enumerate(segm)
     )
-    side, contact = raw.get("handside"), raw.get("isincontact")
     box = HandBox(
         category=int(category),
         x=x,
@@ -89,14 +92,18 @@ def _annotation(raw: Any, where: str) -> tuple[int, HandBox]:
         w=w,
         h=h,
         polygons=polygons,
-        handside=None if side is None else int(side),
-        in_contact=None if contact is None else int(contact),
+        handside=_side(raw, "handside", HAND_SIDES, where),  # 0 left, 1 right
+        in_contact=_side(raw, "isincontact", CONTACT_STATES, where),
     )
-    return int(raw["image_id"]), box
+    return image_id, box
+
+
+def _size(img: dict, key: str, default: int, where: str) -> int:
+    return as_int(img.get(key, default), where, key, lo=1, hi=MAX_IMAGE_SIDE)
 
 
 def read_visor_hos(path: str | Path) -> dict[str, HosImage]:
-    """Hand-object annotations by image file name."""
+    """Hand-object annotations by image file name (checked; nothing is written)."""
     data = load_json(path, "VISOR-HOS annotation file")
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise InputError(f"{path} has no 'images' list; is it a COCO-style VISOR-HOS file?")
@@ -107,9 +114,15 @@ def read_visor_hos(path: str | Path) -> dict[str, HosImage]:
         where = f"{path} images[{i}]"
         if not isinstance(img, dict) or not {"id", "file_name"} <= set(img):
             raise InputError(f"{where}: an image needs 'id' and 'file_name'")
-        width = int(_number(img.get("width", 1920), f"{where} width"))
-        height = int(_number(img.get("height", 1080), f"{where} height"))
-        images[int(img["id"])] = (str(img["file_name"]), width, height)
+        image_id = as_int(img["id"], where, "id")
+        if image_id in images:
+            raise InputError(f"{where}: image id {image_id} is used twice")
+        name = as_str(img["file_name"], where, "file_name")
+        images[image_id] = (
+            name,
+            _size(img, "width", 1920, where),
+            _size(img, "height", 1080, where),
+        )
     boxes: dict[int, list[HandBox]] = {}
     for j, raw in enumerate(data["annotations"]):
         image_id, box = _annotation(raw, f"{path} annotations[{j}]")

@@ -233,6 +233,19 @@ class Clip(ABC):
         for i in indices:
             yield got[i]
 
+    # --- verification ------------------------------------------------------------------------
+    def verify_frame_count(
+        self, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> int:
+        """The number of frames that can really be read, settled before work is sized by it.
+
+        A clip whose count is known exactly (frames in memory, files in a folder) returns
+        ``n_frames``; a video checks its header's claim against what decodes (see
+        ``VideoClip``) and shrinks to the truth. Call it before sizing a store or starting a
+        prediction, so neither discovers a truncated file half-way.
+        """
+        return self.n_frames
+
     # --- lifetime --------------------------------------------------------------------------
     def close(self) -> None:  # noqa: B027 - optional hook; in-memory clips hold nothing
         """Release files and decoders. Reading afterwards raises ClipError."""

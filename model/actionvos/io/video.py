@@ -65,6 +65,7 @@ class VideoClip(Clip):
         self._index: KeyframeIndex | None = None
         self._index_error: Exception | None = None
         self._index_cancel = threading.Event()
+        self._verified = False
         self._index_cache_dir = Path(index_cache_dir) if index_cache_dir is not None else None
         self.index_ready = threading.Event()
         self._index_thread: threading.Thread | None = None
@@ -191,6 +192,75 @@ class VideoClip(Clip):
             self._index = idx
             self._n_frames = n
             self._n_exact = True
+
+    def verify_frame_count(
+        self, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> int:
+        """Settle the frame count on what really decodes; returns it.
+
+        A container whose index sits at the start (mp4 with ``faststart``) lists every
+        frame of the header even when the file is cut short, and so does the packet index
+        (the demuxer trims the last packet to the bytes present). So the last group of
+        pictures is decoded: the frame count becomes one past the last frame that decodes,
+        and the index is cut to match. Costs one packet scan (shared with the index) and one
+        GOP of decoding; later calls return at once.
+        """
+        if self._verified:
+            return self._n_frames
+        if self._index is None and self._index_thread is not None:
+            self.index_ready.wait()
+        if self._index is None:
+            self.build_index(progress=progress, cancel=cancel)
+        with self._lock:
+            if self._closed:
+                raise ClipError(f"{self.path} was closed; open it again to read frames")
+            claimed = self._n_frames
+            last = self._last_decodable(claimed)
+            if last < 0:
+                raise ClipError(
+                    f"{self.path}: no frame decodes although the video claims {claimed}; "
+                    "the file is damaged or truncated. Re-encode or re-download it."
+                )
+            if last + 1 < claimed:
+                log.warning(
+                    "%s: %d of the %d frames listed in the file decode; it is truncated",
+                    self.path, last + 1, claimed,
+                )  # fmt: skip
+                self._truncate_to(last + 1)
+            self._verified = True
+            self._seek(None)  # the scan left the demuxer at the end of the file
+            return self._n_frames
+
+    def _last_decodable(self, n: int) -> int:
+        """Index of the last frame that decodes, searching back one keyframe at a time."""
+        key = self._index.keyframe_before(n - 1) if self._index is not None else 0
+        while True:
+            self._seek(None if key == 0 else self._pts_of(key))
+            last = -1
+            try:
+                for frame in self._container.decode(self._stream):
+                    last = max(last, self._index_of(frame))
+            except av.FFmpegError:
+                pass  # the damaged tail: what decoded before it counts
+            if last >= 0 or key == 0:
+                return min(last, n - 1)
+            key = self._index.keyframe_before(key - 1) if self._index is not None else 0
+
+    def _truncate_to(self, n: int) -> None:
+        """Keep frames ``0..n-1``: the count, the index and the cache (caller holds the lock)."""
+        if self._index is not None:
+            self._index = KeyframeIndex(
+                pts=self._index.pts[:n],
+                keyframes=self._index.keyframes[self._index.keyframes < n],
+                complete=False,
+            )
+        self._n_frames = n
+        self._cache.clear()
+
+    @property
+    def frame_count_verified(self) -> bool:
+        """True once ``verify_frame_count`` has settled ``n_frames`` on what decodes."""
+        return self._verified
 
     def wait_for_index(self, timeout: float | None = None) -> KeyframeIndex | None:
         """Block until the background index is done (or ``timeout``); the index or None."""

@@ -13,6 +13,8 @@ from actionvos.labeling.rules import (
     REASON_HAND_OBJECT_BOX,
     REASON_HAND_OBJECT_MASK,
     REASON_NARRATION,
+    RULE_CONTACT,
+    RULE_OFFICIAL,
     ObjectLabel,
     label_objects,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "REASON_HAND_OBJECT_BOX",
     "REASON_HAND_OBJECT_MASK",
     "REASON_NARRATION",
+    "RULE_CONTACT",
+    "RULE_OFFICIAL",
     "ActionWeights",
     "EpicNouns",
     "ObjectLabel",

@@ -11,7 +11,10 @@ Official rules (ActionVOS ``data_prepare_visor.py``), over all annotated frames 
 A clip without any hand-object annotation but with hand masks gets the *contact* rule instead
 of the box rule: an object within ``contact_px`` pixels of a hand in some frame is positive.
 This is not in the paper; it lets the app label new clips from the masks alone, and it is
-reported as its own reason so nobody mistakes it for the official label.
+reported as its own reason so nobody mistakes it for the official label. It is decided per
+*clip*: an action whose frames carry no boxes in a clip that has boxes elsewhere keeps the
+official rule (hands and narration only), as ``data_prepare_visor.py`` labels it. Each
+label's ``rule`` says which rule produced its positive flag.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ REASON_HAND_OBJECT_BOX = "touches a hand-object box"
 REASON_HAND_OBJECT_MASK = "in a hand-object mask"
 REASON_CONTACT = "touches a hand (contact rule)"
 
+RULE_OFFICIAL = "official"  # data_prepare_visor.py: hand, hand-object box or narration
+RULE_CONTACT = "contact"  # ours: positive only because it touches a hand
+
 
 @dataclass
 class ObjectLabel:
@@ -53,14 +59,25 @@ class ObjectLabel:
     hand_object_mask_frames: list[int] = field(default_factory=list)
     contact_frames: list[int] = field(default_factory=list)
 
+    @property
+    def rule(self) -> str:
+        """``"contact"`` when only the contact rule made this object positive, else ``"official"``.
+
+        The flags then equal what the official preparation computes from the same inputs.
+        """
+        if self.positive and self.contact and not (self.handbox or self.narration):
+            return RULE_CONTACT
+        return RULE_OFFICIAL
+
     def official_record(self) -> dict[str, object]:
-        """The entry ActionVOS stores in ``object_classes`` of its split JSON."""
+        """The entry ActionVOS stores in ``object_classes`` of its split JSON, plus ``rule``."""
         return {
             "name": self.name,
             "class_id": self.class_id,
             "handbox": int(self.handbox),
             "narration": int(self.narration),
             "positive": int(self.positive),
+            "rule": self.rule,
         }
 
 
@@ -165,6 +182,7 @@ def label_objects(
     hand_object_boxes: Sequence[Sequence[Sequence[float]] | None] | None = None,
     hand_masks: np.ndarray | None = None,
     contact_px: float | None = 3,
+    clip_has_hand_objects: bool | None = None,
     vocab: EpicNouns | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
@@ -176,8 +194,12 @@ def label_objects(
     frame (None: not annotated); ``hand_object_masks`` is ``[T, H, W]``, nonzero inside
     hand-object masks (boxes are taken from it for frames without boxes). ``hand_masks`` is
     ``[T, H, W]``, nonzero on hands, for clips whose hands are not among the objects. Set
-    ``contact_px=None`` to never use the contact rule. ``progress``/``cancel`` cover the
-    per-frame contact search, the only part that grows with clip length and resolution.
+    ``contact_px=None`` to never use the contact rule. ``clip_has_hand_objects`` says whether
+    any frame of the whole clip (not only this action's frames) has hand-object annotations;
+    when True the contact rule is never used, as the official rule stands for every action of
+    such a clip. None judges from the frames given (right when they are the whole clip).
+    ``progress``/``cancel`` cover the per-frame contact search, the only part that grows
+    with clip length and resolution.
     """
     names = [str(n) for n in object_names]
     masks = _check_masks(masks, len(names))
@@ -200,6 +222,12 @@ def label_objects(
     hand_ids = {k + 1 for k, n in enumerate(names) if is_hand(n)}
     contact: dict[int, list[int]] = {}
     has_hos = any(f.annotated for f in hos)
+    if clip_has_hand_objects is not None:
+        if has_hos and not clip_has_hand_objects:
+            raise InputError(
+                "clip_has_hand_objects is False but hand-object boxes or masks were given"
+            )
+        has_hos = bool(clip_has_hand_objects)
     if contact_px is not None and not has_hos:
         hand = np.isin(masks, sorted(hand_ids))
         if hand_masks is not None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from actionvos.errors import Cancelled, ClipError, InputError
+from actionvos.formats.fields import as_flag, as_int, as_str, as_str_list
 from actionvos.metrics.scores import ActionVOSScores, MetricAccumulator, summarise
 from actionvos.palette import read_palette_png
 
@@ -65,23 +66,16 @@ def _sequence(entry: Any, index: int, path: Path) -> SplitSequence:
         raise InputError(f"{where}: object_classes must map object ids to their flags")
     positives = {}
     for key, obj in objects.items():
-        try:
-            oid = int(key)
-        except ValueError:
-            raise InputError(f"{where}: object id {key!r} is not a number") from None
+        oid = as_int(key, where, "object id", lo=1, hi=255)
         if not isinstance(obj, dict) or "positive" not in obj:
             raise InputError(f"{where}: object {key} has no 'positive' flag")
-        positives[oid] = bool(obj["positive"])
-    try:
-        seq_id = int(entry["seq_id"])
-    except (TypeError, ValueError):
-        raise InputError(f"{where}: seq_id {entry['seq_id']!r} is not a number") from None
+        positives[oid] = as_flag(obj["positive"], where, f"object {key} positive")
     return SplitSequence(
-        seq_id=seq_id,
-        video=str(entry["video"]),
-        verb=str(entry["verb"]),
-        noun=str(entry["noun"]),
-        frames=tuple(str(f) for f in entry["sparse_frames"]),
+        seq_id=as_int(entry["seq_id"], where, "seq_id"),
+        video=as_str(entry["video"], where, "video"),
+        verb=as_str(entry["verb"], where, "verb", empty=True),
+        noun=as_str(entry["noun"], where, "noun", empty=True),
+        frames=tuple(as_str_list(entry["sparse_frames"], where, "sparse_frames")),
         positives=positives,
         flagged=any(bool(entry.get(flag, False)) for flag in QUALITY_FLAGS),
     )
@@ -94,8 +88,10 @@ def load_split(path: str | Path) -> list[SplitSequence]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"split file {path} does not exist") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"split file {path} is not valid JSON: {exc}") from None
+    except IsADirectoryError:
+        raise InputError(f"split file {path} is a folder; give the split JSON file") from None
     if not isinstance(data, list):
         raise InputError(
             f"split file {path} must be a list of sequences (like val_human.json), "
