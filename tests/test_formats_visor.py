@@ -34,7 +34,8 @@ def test_visor_polygons_land_on_the_mapped_frames_scaled_and_in_order(tmp_path):
         # Polygons are filled with their outline, as cv2.fillPoly does: x 450..900 -> 22..45.
         cols = np.flatnonzero((lab == ids["knife"]).any(axis=0))
         assert cols.min() == 22 and cols.max() == 45
-        assert store.history() == []  # an import is not a correction
+        # an import is one undoable step (issue 11), not one per frame
+        assert [c.label for c in store.history()] == ["import VISOR annotations"]
 
 
 def test_reimport_keeps_human_corrections_unless_asked(tmp_path):
@@ -186,3 +187,18 @@ def test_degenerate_polygons_beside_good_ones_are_left_out_and_reported(tmp_path
         assert report.skipped == ["P01_107_frame_0000001011.jpg 'knife': 1 polygon(s) of fewer "
                                   "than 3 points (no area)"]  # fmt: skip
         assert (store.read_frame(10) > 0).sum() == 21 * 21  # 0..400 px at 1/20, outline incl.
+
+
+def test_an_overwriting_import_is_one_undo_step_that_brings_human_work_back(tmp_path):
+    ann, mapping = standard_visor(tmp_path)
+    with new_store(tmp_path) as store:
+        import_visor(store, ann, mapping)
+        erased = np.zeros((54, 96), np.uint16)
+        store.set_masks(20, erased)  # a person's correction: human-verified
+        store.save()
+        import_visor(store, ann, mapping, overwrite=True)
+        assert store.read_frame(20).any()
+        assert store.history()[-1].label == "import VISOR annotations"
+        store.undo()
+        assert not store.read_frame(20).any()
+        assert store.frame_state(20) is FrameState.HUMAN

@@ -163,6 +163,7 @@ def run_clip(args: argparse.Namespace) -> int:
     check_options(args)
     clip_path = Path(args.clip)
     clip = open_clip(clip_path)
+    clip.verify_frame_count()  # a truncated video must not die half-way through its PNGs
     out = Path(args.out) if args.out else default_out(clip_path)
     _prepare_out(out, args.overwrite)
     engine = engine_from_args(args)

@@ -99,7 +99,7 @@ def import_actionvos_layout(
 
     report = ImportReport()
     written: dict[int, np.ndarray] = {}
-    with store.atomic():
+    with store.import_step("import ActionVOS layout"):
         for n, (seq, masks, indices) in enumerate(plan):
             tick(progress, cancel, n, len(plan), "importing ActionVOS sequences")
             action_id = _action_for(store, seq, report)

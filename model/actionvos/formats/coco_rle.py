@@ -292,7 +292,7 @@ def import_coco_rle(
                 f"store's {store.n_frames} frames"
             )
     report = ImportReport()
-    with store.atomic():
+    with store.import_step("import COCO RLE masks"):
         lut = np.zeros(max(cats, default=0) + 1, dtype=np.uint16)
         for cid, cat in sorted(cats.items()):
             lut[cid] = store.ensure_object(cat["name"], cat["epic_class_id"])

@@ -113,7 +113,7 @@ def import_palette_folder(
         plan.append((frame, labels))
     values = sorted(set().union(*(np.unique(lab).tolist() for _, lab in plan)) - {0})
     report = ImportReport()
-    with store.atomic():
+    with store.import_step("import palette masks"):
         lut = np.zeros(256, dtype=np.uint16)
         for k in values:
             name, class_id = names.get(k, (f"object {k}", None))

@@ -184,7 +184,7 @@ def import_visor(
             )
             continue
         placed.append((index, frame))
-    with store.atomic():
+    with store.import_step("import VISOR annotations"):
         ids: dict[str, int] = {}
         for _, frame in placed:
             for e in frame.entities:

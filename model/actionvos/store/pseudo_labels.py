@@ -84,6 +84,8 @@ def compute_labels(store: Store, seq: ActionObjects) -> list[ObjectLabel]:
         class_ids=class_ids,
         action_noun_classes=list(action.all_noun_classes) or None,
         hand_object_boxes=boxes,
+        # The contact rule is only for clips with no hand-object annotation at all.
+        clip_has_hand_objects=bool(store.hand_box_frames()),
     )
 
 
