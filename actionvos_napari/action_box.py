@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from qtpy.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -18,6 +20,9 @@ from qtpy.QtWidgets import (
 from actionvos.engine.postprocess import POSITIVE_THRESHOLD
 from actionvos.engine.preprocess import SHORT_SIDE
 from actionvos.errors import InputError
+from actionvos_napari.session import RunRequest
+
+CHECKPOINT_FILTER = "Checkpoints (*.pth *.pt *.safetensors);;All files (*)"
 
 
 def parse_objects(text: str) -> list[str]:
@@ -33,28 +38,39 @@ def parse_objects(text: str) -> list[str]:
 
 
 class _PathRow(QWidget):
-    """A line edit with a browse button, for a file or a directory."""
+    """A line edit with browse buttons: a file, a folder, or (``model=True``) either."""
 
-    def __init__(self, placeholder: str, directory: bool) -> None:
+    def __init__(self, placeholder: str, *, model: bool) -> None:
         super().__init__()
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
-        button = QPushButton("…")
-        button.setMaximumWidth(30)
-        button.clicked.connect(self._browse)
-        self._directory = directory
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.edit)
-        row.addWidget(button)
+        if model:
+            self.file_button = QPushButton("file…")
+            self.file_button.setToolTip("an official ActionVOS/ReferFormer checkpoint file")
+            self.file_button.clicked.connect(self._browse_file)
+            row.addWidget(self.file_button)
+        self.folder_button = QPushButton("folder…")
+        self.folder_button.setToolTip(
+            "an actionvos model folder (model.safetensors + config.json)"
+            if model
+            else "a local roberta-base folder"
+        )
+        self.folder_button.clicked.connect(self._browse_folder)
+        row.addWidget(self.folder_button)
 
-    def _browse(self) -> None:
-        if self._directory:
-            path = QFileDialog.getExistingDirectory(self, "Choose a folder")
-        else:
-            path, _ = QFileDialog.getOpenFileName(
-                self, "Choose a checkpoint", "", "Checkpoints (*.pth *.pt);;All files (*)"
-            )
+    def _browse_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a checkpoint", self.text(), CHECKPOINT_FILTER
+        )
+        if path:
+            # our models are folders: a picked model.safetensors stands for its folder
+            self.edit.setText(str(Path(path).parent) if path.endswith(".safetensors") else path)
+
+    def _browse_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a folder", self.text())
         if path:
             self.edit.setText(path)
 
@@ -72,8 +88,10 @@ class ActionBox(QGroupBox):
         self.narration.setPlaceholderText("e.g. cut apple")
         self.objects = QLineEdit()
         self.objects.setPlaceholderText("e.g. knife, apple, chopping board, bowl")
-        self.checkpoint = _PathRow("actionvos model folder or official .pth", directory=False)
-        self.text_encoder = _PathRow("roberta-base folder (only for a .pth)", directory=True)
+        self.checkpoint = _PathRow(
+            "actionvos model folder, official .pth, or a model name", model=True
+        )
+        self.text_encoder = _PathRow("roberta-base folder (only for a .pth)", model=False)
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda", "mps"])
         self.threshold = QDoubleSpinBox()
@@ -99,7 +117,7 @@ class ActionBox(QGroupBox):
         form.addRow("Threshold θ", self.threshold)
         form.addRow("Resolution", self.short_side)
 
-    def request(self) -> dict:
+    def request(self) -> RunRequest:
         """What to run, validated; raises InputError with a message for the user."""
         narration = " ".join(self.narration.text().split())
         if not narration:
@@ -107,12 +125,12 @@ class ActionBox(QGroupBox):
         checkpoint = self.checkpoint.text()
         if not checkpoint:
             raise InputError("choose a checkpoint: an actionvos model folder or an official .pth")
-        return {
-            "narration": narration,
-            "objects": parse_objects(self.objects.text()),
-            "checkpoint": checkpoint,
-            "text_encoder": self.text_encoder.text() or None,
-            "device": self.device.currentText(),
-            "threshold": float(self.threshold.value()),
-            "short_side": int(self.short_side.value()),
-        }
+        return RunRequest(
+            narration=narration,
+            objects=tuple(parse_objects(self.objects.text())),
+            model=checkpoint,
+            text_encoder=self.text_encoder.text() or None,
+            device=self.device.currentText(),
+            threshold=float(self.threshold.value()),
+            short_side=int(self.short_side.value()),
+        )

@@ -70,9 +70,9 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
     box = widget.action_box
     _run(widget, qtbot)
 
-    assert widget.outcome is not None, widget.status.text()
+    assert widget.session.outcome is not None, widget.status.text()
     assert "done" in widget.status.text()
-    assert widget.outcome.result.input_size == (48, 64)  # the chosen resolution was used
+    assert widget.session.outcome.result.input_size == (48, 64)  # the chosen resolution was used
     assert widget.progress_bar.value() == widget.progress_bar.maximum()
     active, inactive = viewer.layers["clip active"], viewer.layers["clip inactive"]
     assert active.data.shape == inactive.data.shape == (4, 48, 64)
@@ -82,14 +82,14 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
     assert gate == [p >= 0.75 for p in probs]
     assert "named in the narration" in widget.table.item(1, 3).text()
     # the active layer is exactly the official label map at θ
-    np.testing.assert_array_equal(active.data[2], widget.outcome.result.label_map(2, 0.75))
+    np.testing.assert_array_equal(active.data[2], widget.session.outcome.result.label_map(2, 0.75))
 
     # θ = 0 makes every object active without running the network again
-    worker, result = widget.worker, widget.outcome.result
+    worker, result = widget.worker, widget.session.outcome.result
     box.threshold.setValue(0.0)
     assert all(widget.table.is_active(r) for r in range(3))
     assert not np.any(np.asarray(viewer.layers["clip inactive"].data))
-    assert widget.worker is worker and widget.outcome.result is result
+    assert widget.worker is worker and widget.session.outcome.result is result
 
     # a human flips an object to inactive: its pixels move layers and the table says why
     k = int(np.bincount(np.asarray(active.data).ravel(), minlength=4)[1:].argmax()) + 1
@@ -137,6 +137,6 @@ def test_cancel_stops_the_run(make_napari_viewer, qtbot, model_dir) -> None:
     widget = _widget_on(viewer, frames, "long", model_dir, "cut apple", "knife, apple")
     widget._progress.changed.connect(lambda *a: widget.cancel_button.click())
     _run(widget, qtbot)
-    assert widget.outcome is None
+    assert widget.session.outcome is None
     assert "cancelled" in widget.status.text()
     assert "long active" not in viewer.layers
