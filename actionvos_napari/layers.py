@@ -66,7 +66,7 @@ def object_features(
     active: list[bool],
     probabilities: list[float | None] | None,
     reasons: list[list[str]] | None,
-    source: str,
+    source: str | list[str],
 ) -> dict[str, np.ndarray]:
     """A mask layer's ``features``: one row per object, ``index`` is its label value.
 
@@ -82,7 +82,7 @@ def object_features(
         "active": np.asarray([bool(a) for a in active], dtype=bool),
         "probability": np.asarray([np.nan if p is None else float(p) for p in probs], float),
         "reasons": np.asarray(["; ".join(r) for r in why], dtype=object),
-        "source": np.asarray([source] * n, dtype=object),
+        "source": np.asarray([source] * n if isinstance(source, str) else source, dtype=object),
     }
 
 
@@ -134,7 +134,7 @@ def role_layers(
         base["active"],
         base.get("probabilities"),
         base.get("reasons"),
-        str(base.get("source", "")),
+        base.get("sources") or str(base.get("source", "")),
     )
     out = []
     for role, data, opacity in ((ACTIVE, active_volume, 0.6), (INACTIVE, inactive_volume, 0.35)):

@@ -150,12 +150,18 @@ class SegmentWidget(QWidget):
         layer = self.clip_layer()
         self.clip_box.show_layer(layer)
         meta = layer.metadata.get(META, {}) if layer is not None else {}
-        self.store_box.suggest(meta.get("path"))
         self._follow_masks()
-        if meta.get("narration") and not self.action_box.narration.text():
-            self.action_box.narration.setText(meta["narration"])
-        if meta.get("objects") and not self.action_box.objects.text():
-            self.action_box.objects.setText(", ".join(meta["objects"]))
+        masks = self._pair.active.metadata[META] if self._pair is not None else {}
+        if masks.get("store_path"):  # reopened from a store: continue in that store
+            self.store_box.path.setText(masks["store_path"])
+            self.session.store_path = masks["store_path"]
+        self.store_box.suggest(meta.get("path"))
+        narration = meta.get("narration") or masks.get("narration")
+        objects = meta.get("objects") or masks.get("object_names")
+        if narration and not self.action_box.narration.text():
+            self.action_box.narration.setText(narration)
+        if objects and not self.action_box.objects.text():
+            self.action_box.objects.setText(", ".join(objects))
         if self.session.outcome is None and self.rows is None:
             self._show_labels()
 
@@ -200,8 +206,9 @@ class SegmentWidget(QWidget):
             meta = layer.metadata[META]
             meta["active"] = list(rows.active)
             meta["reasons"] = [list(r) for r in rows.reasons]
+            source = meta.get("sources") or str(meta.get("source", ""))
             layer.features = object_features(
-                rows.names, rows.active, rows.probs, rows.reasons, str(meta.get("source", ""))
+                rows.names, rows.active, rows.probs, rows.reasons, source
             )
 
     # --- run -------------------------------------------------------------------------------
