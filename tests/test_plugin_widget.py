@@ -28,6 +28,20 @@ def test_widget_is_in_the_plugins_menu(make_napari_viewer) -> None:
     assert any(isinstance(w, SegmentWidget) for w in docked), docked
 
 
+def test_widget_is_in_layers_segment_actionvos(make_napari_viewer) -> None:
+    viewer = make_napari_viewer()
+    menus = {a.text(): a.menu() for a in viewer.window._qt_window.menuBar().actions()}
+    segment = next(a.menu() for a in menus["&Layers"].actions() if a.text() == "Segment")
+    ours = next(a.menu() for a in segment.actions() if a.text() == "ActionVOS")
+    (entry,) = [a for a in ours.actions() if a.text()]
+    assert entry.text() == "ActionVOS segment (ActionVOS)"
+    entry.trigger()
+    from actionvos_napari.widget import SegmentWidget
+
+    docked = list(viewer.window.dock_widgets.values())
+    assert any(isinstance(w, SegmentWidget) for w in docked), docked
+
+
 def test_widget_shows_facts_of_the_sample_clip(make_napari_viewer) -> None:
     viewer = make_napari_viewer()
     viewer.open_sample("actionvos-napari", "kitchen")
