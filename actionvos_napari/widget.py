@@ -35,6 +35,7 @@ from actionvos_napari.mask_pair import MaskPair
 from actionvos_napari.model_output import keep_human_edits, mask_volumes
 from actionvos_napari.objects_table import ObjectRows, ObjectsTable
 from actionvos_napari.paint_frames import frames_of_paint
+from actionvos_napari.review_order import next_to_review as pick_next
 from actionvos_napari.segment_job import SegmentOutcome, explain, run_segment
 from actionvos_napari.session import Session
 from actionvos_napari.store_box import StoreBox
@@ -102,6 +103,11 @@ class SegmentWidget(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.table = ObjectsTable(self._toggle_object, self)
+        self.next_button = QPushButton("Next to review")
+        self.next_button.setToolTip(
+            "select the next object most likely to need a flip: positive only by the "
+            "hand-box rule first, then probability nearest θ; marks it reviewed (✓)"
+        )
         self.store_box = StoreBox(self)
         for w in (self.clip_box, self.action_box):
             layout.addWidget(w)
@@ -109,9 +115,14 @@ class SegmentWidget(QWidget):
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
         layout.addWidget(self.table)
+        layout.addWidget(self.next_button)
         layout.addWidget(self.store_box)
 
         self.run_button.clicked.connect(self.run)
+        self.next_button.clicked.connect(self.next_to_review)
+        self.table.cellClicked.connect(
+            lambda row, _col: self.select_object(self.table.index_at(row))
+        )
         self.store_box.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self._cancel.set)
         self.action_box.threshold.valueChanged.connect(self._regate)
@@ -194,7 +205,8 @@ class SegmentWidget(QWidget):
         names, active = meta["object_names"], meta["active"]
         reasons = meta.get("reasons") or [[meta.get("source", "loaded")] for _ in names]
         probs = meta.get("probabilities") or [None] * len(names)
-        self._publish(ObjectRows(list(names), list(probs), list(active), reasons))
+        reviewed = set(meta.get("reviewed", []))
+        self._publish(ObjectRows(list(names), list(probs), list(active), reasons, reviewed))
 
     def _publish(self, rows: ObjectRows) -> None:
         """Show ``rows`` in the table and in both mask layers' metadata and ``features``."""
@@ -362,6 +374,45 @@ class SegmentWidget(QWidget):
         self.session.edited()
 
     # --- review ----------------------------------------------------------------------------
+    def select_object(self, index: int) -> None:
+        """Select object ``index``'s label in the layer that holds it; show its first frame."""
+        pair = self._pair
+        if pair is None:
+            return
+        k = index + 1
+        frames = {}
+        for layer in (pair.active, pair.inactive):
+            hit = (np.asarray(layer.data) == k).reshape(layer.data.shape[0], -1).any(axis=1)
+            frames[id(layer)] = np.flatnonzero(hit)
+        on = [lyr for lyr in (pair.active, pair.inactive) if frames[id(lyr)].size]
+        layer = on[0] if on else pair.active
+        for lyr in (pair.active, pair.inactive):
+            lyr.selected_label = k
+        self.viewer.layers.selection.active = layer
+        if on:
+            first = int(min(frames[id(lyr)][0] for lyr in on))
+            self.viewer.dims.set_current_step(0, first)
+            self.status.setText(f"{self.rows.names[index]}: first seen on frame {first}")
+        elif self.rows is not None:
+            self.status.setText(f"{self.rows.names[index]} has no pixels in any frame")
+
+    def next_to_review(self) -> int | None:
+        """Select the next object to review and record it as reviewed; returns its index."""
+        if self.rows is None:
+            return None
+        index = pick_next(self.rows, float(self.action_box.threshold.value()))
+        if index is None:
+            self.status.setText("every object has been reviewed")
+            return None
+        self.rows.reviewed.add(index)
+        if self._pair is not None:
+            for layer in (self._pair.active, self._pair.inactive):
+                layer.metadata[META]["reviewed"] = sorted(self.rows.reviewed)
+        self._publish(self.rows)
+        self.table.selectRow(self.table.row_of(index))
+        self.select_object(index)
+        return index
+
     def _regate(self, threshold: float) -> None:
         """Apply a new θ to the last run without running the network again.
 

@@ -61,6 +61,12 @@ def test_widget_shows_facts_of_the_sample_clip(make_napari_viewer) -> None:
     names = active.metadata["actionvos"]["object_names"]
     assert widget.table.rowCount() == len(names)
     assert widget.action_box.objects.text() == ", ".join(names)
+    # each mask layer says what its labels are (napari shows features under the cursor)
+    for layer in (active, inactive):
+        assert list(layer.features["index"]) == list(range(1, len(names) + 1))
+        assert list(layer.features["name"]) == names
+        assert list(layer.features["active"]) == active.metadata["actionvos"]["active"]
+        assert list(layer.features["source"]) == ["pseudo-label"] * len(names)
     for row, flag in enumerate(active.metadata["actionvos"]["active"]):
         assert widget.table.is_active(row) == flag
         why = widget.table.item(row, 3).text()
