@@ -23,6 +23,16 @@ REDO = KeyMod.CtrlCmd | KeyMod.Shift | KeyCode.KeyZ
 StateCallback = Callable[[], None]
 
 
+def same_layer(a: Any, b: Any) -> bool:
+    """Identity of two layers, seeing through napari's ``PublicOnlyProxy`` (plugin widgets get
+    the viewer wrapped, and each access to a layer through it makes a new proxy)."""
+    return getattr(a, "__wrapped__", a) is getattr(b, "__wrapped__", b)
+
+
+def _among(layer: Any, layers: list[Any]) -> bool:
+    return any(same_layer(layer, lyr) for lyr in layers)
+
+
 @dataclass
 class _Step:
     layers: list[Any] = field(default_factory=list)  # layers holding one history item of it
@@ -30,7 +40,7 @@ class _Step:
     redo_state: StateCallback | None = None
 
     def involves(self, layer: Any) -> bool:
-        return not self.layers or any(lyr is layer for lyr in self.layers)
+        return not self.layers or _among(layer, self.layers)
 
 
 class LinkedHistory:
@@ -50,7 +60,7 @@ class LinkedHistory:
 
     def watch(self, layer: Any) -> None:
         """Follow a layer's paint events and route its Ctrl-Z / Ctrl-Shift-Z through here."""
-        if any(lyr is layer for lyr in self._layers):
+        if _among(layer, self._layers):
             return
         self._layers.append(layer)
         layer.events.paint.connect(self._painted)
@@ -59,22 +69,22 @@ class LinkedHistory:
 
     def forget(self, layer: Any) -> None:
         """Stop following a removed layer and drop the steps it took part in."""
-        if not any(lyr is layer for lyr in self._layers):
+        if not _among(layer, self._layers):
             return
-        self._layers = [lyr for lyr in self._layers if lyr is not layer]
+        self._layers = [lyr for lyr in self._layers if not same_layer(lyr, layer)]
         layer.events.paint.disconnect(self._painted)
-        self._undo = [s for s in self._undo if not any(lyr is layer for lyr in s.layers)]
-        self._redo = [s for s in self._redo if not any(lyr is layer for lyr in s.layers)]
+        self._undo = [s for s in self._undo if not _among(layer, s.layers)]
+        self._redo = [s for s in self._redo if not _among(layer, s.layers)]
 
     def _painted(self, event: Any) -> None:
         layer = event.source
         if self._recording is not None:
-            if not any(lyr is layer for lyr in self._recording.layers):
+            if not _among(layer, self._recording.layers):
                 self._recording.layers.append(layer)
             return
         self._undo.append(_Step([layer]))
         # napari clears a layer's redo queue on a new edit; steps in it are gone
-        self._redo = [s for s in self._redo if not any(lyr is layer for lyr in s.layers)]
+        self._redo = [s for s in self._redo if not _among(layer, s.layers)]
 
     @contextmanager
     def step(
@@ -92,7 +102,7 @@ class LinkedHistory:
             self._recording = None
         self._undo.append(step)
         touched = step.layers
-        self._redo = [s for s in self._redo if not any(x is y for x in s.layers for y in touched)]
+        self._redo = [s for s in self._redo if not any(_among(x, touched) for x in s.layers)]
 
     def undo(self, layer: Any) -> None:
         """Ctrl-Z on ``layer``: undo its newest step, in every layer that step changed."""

@@ -29,8 +29,9 @@ from qtpy.QtWidgets import (
 from actionvos.errors import ActionVOSError, Cancelled
 from actionvos_napari.action_box import ActionBox
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
+from actionvos_napari.close_guard import CloseGuard
 from actionvos_napari.layers import META, object_features, role_layers
-from actionvos_napari.linked_undo import LinkedHistory
+from actionvos_napari.linked_undo import LinkedHistory, same_layer
 from actionvos_napari.mask_pair import MaskPair
 from actionvos_napari.model_output import keep_human_edits, mask_volumes
 from actionvos_napari.objects_table import ObjectRows, ObjectsTable
@@ -38,6 +39,7 @@ from actionvos_napari.paint_frames import frames_of_paint
 from actionvos_napari.review_order import next_to_review as pick_next
 from actionvos_napari.segment_job import SegmentOutcome, explain, run_segment
 from actionvos_napari.session import Session
+from actionvos_napari.shortcuts import bind_shortcuts, help_text
 from actionvos_napari.store_box import StoreBox
 from actionvos_napari.store_io import role_pair, save_action
 
@@ -117,6 +119,13 @@ class SegmentWidget(QWidget):
         layout.addWidget(self.table)
         layout.addWidget(self.next_button)
         layout.addWidget(self.store_box)
+        keys = QLabel("Shortcuts\n" + help_text())
+        keys.setObjectName("actionvos_shortcuts")
+        keys.setStyleSheet("font-family: monospace; font-size: 11px")
+        layout.addWidget(keys)
+        self.help_label = keys
+        self.destroyed.connect(bind_shortcuts(self.viewer, self))  # unbind with the widget
+        self.close_guard: CloseGuard | None = None  # set when first shown in the main window
 
         self.run_button.clicked.connect(self.run)
         self.next_button.clicked.connect(self.next_to_review)
@@ -131,6 +140,13 @@ class SegmentWidget(QWidget):
         layers.events.inserted.connect(self._refresh)
         layers.events.removed.connect(self._refresh)
         self._refresh()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """Once docked, guard the main window against closing with unsaved edits."""
+        super().showEvent(event)
+        window = self.window()
+        if self.close_guard is None and window is not self:
+            self.close_guard = CloseGuard(window, self)
 
     # --- clip and layers -------------------------------------------------------------------
     def clip_layer(self) -> Any:
@@ -180,7 +196,7 @@ class SegmentWidget(QWidget):
         """Pair the two mask layers, watch their edits, forget layers that were deleted."""
         act, inact = self._mask_layer("active"), self._mask_layer("inactive")
         pair = self._pair
-        if pair is not None and (pair.active is act and pair.inactive is inact):
+        if pair is not None and same_layer(pair.active, act) and same_layer(pair.inactive, inact):
             return
         if pair is not None:
             for layer in (pair.active, pair.inactive):
@@ -395,6 +411,35 @@ class SegmentWidget(QWidget):
             self.status.setText(f"{self.rows.names[index]}: first seen on frame {first}")
         elif self.rows is not None:
             self.status.setText(f"{self.rows.names[index]} has no pixels in any frame")
+
+    def next_frame(self) -> None:
+        """Show the next frame of the clip."""
+        self._step_frame(+1)
+
+    def previous_frame(self) -> None:
+        """Show the previous frame of the clip."""
+        self._step_frame(-1)
+
+    def _step_frame(self, delta: int) -> None:
+        n = int(self.viewer.dims.nsteps[0])
+        frame = int(self.viewer.dims.current_step[0]) + delta
+        self.viewer.dims.set_current_step(0, min(max(frame, 0), n - 1))
+
+    def toggle_selected(self) -> None:
+        """Flip active/inactive for the label selected in the selected mask layer."""
+        layer = self.viewer.layers.selection.active
+        pair, rows = self._pair, self.rows
+        mine = pair is not None and any(
+            same_layer(layer, lyr) for lyr in (pair.active, pair.inactive)
+        )
+        if rows is None or not mine:
+            self.status.setText("select an ActionVOS mask layer and a label to toggle it")
+            return
+        index = int(layer.selected_label) - 1
+        if not 0 <= index < len(rows.names):
+            self.status.setText(f"label {layer.selected_label} is not one of the objects")
+            return
+        self.table.check(index, not rows.active[index])
 
     def next_to_review(self) -> int | None:
         """Select the next object to review and record it as reviewed; returns its index."""
