@@ -27,6 +27,7 @@ from qtpy.QtWidgets import (
 )
 
 from actionvos.errors import ActionVOSError, Cancelled
+from actionvos_napari import review_actions
 from actionvos_napari.action_box import ActionBox
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
 from actionvos_napari.close_guard import CloseGuard
@@ -36,7 +37,6 @@ from actionvos_napari.mask_pair import MaskPair
 from actionvos_napari.model_output import keep_human_edits, mask_volumes
 from actionvos_napari.objects_table import ObjectRows, ObjectsTable
 from actionvos_napari.paint_frames import frames_of_paint
-from actionvos_napari.review_order import next_to_review as pick_next
 from actionvos_napari.segment_job import SegmentOutcome, explain, run_segment
 from actionvos_napari.session import Session
 from actionvos_napari.shortcuts import bind_shortcuts, help_text
@@ -141,6 +141,11 @@ class SegmentWidget(QWidget):
         layers.events.removed.connect(self._refresh)
         self._refresh()
 
+    @property
+    def pair(self) -> MaskPair | None:
+        """The active/inactive mask layers the widget works on, when both are open."""
+        return self._pair
+
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
         """Once docked, guard the main window against closing with unsaved edits."""
         super().showEvent(event)
@@ -222,9 +227,9 @@ class SegmentWidget(QWidget):
         reasons = meta.get("reasons") or [[meta.get("source", "loaded")] for _ in names]
         probs = meta.get("probabilities") or [None] * len(names)
         reviewed = set(meta.get("reviewed", []))
-        self._publish(ObjectRows(list(names), list(probs), list(active), reasons, reviewed))
+        self.publish(ObjectRows(list(names), list(probs), list(active), reasons, reviewed))
 
-    def _publish(self, rows: ObjectRows) -> None:
+    def publish(self, rows: ObjectRows) -> None:
         """Show ``rows`` in the table and in both mask layers' metadata and ``features``."""
         self.rows = rows
         self.table.fill(rows)
@@ -335,7 +340,7 @@ class SegmentWidget(QWidget):
                     layer.metadata[META] = kwargs["metadata"][META]
                 pair.replace(outcome.active, outcome.inactive)
                 self.session.outcome = outcome
-                self._publish(rows)
+                self.publish(rows)
 
             self._as_step(write)
         else:
@@ -350,7 +355,7 @@ class SegmentWidget(QWidget):
                     self.viewer.add_labels(data, name=name, **kwargs)
             self.session.outcome = outcome
             self._follow_masks()
-            self._publish(rows)
+            self.publish(rows)
         n_active = sum(outcome.gate)
         self.status.setText(f"done: {n_active} of {len(outcome.gate)} objects active")
 
@@ -376,7 +381,7 @@ class SegmentWidget(QWidget):
         spin.setValue(snap.threshold)
         spin.blockSignals(False)
         if snap.rows is not None:
-            self._publish(snap.rows.copy())
+            self.publish(snap.rows.copy())
 
     def _as_step(self, write: Any) -> None:
         """Run ``write`` on the mask pair as one step that Ctrl-Z undoes as a whole."""
@@ -392,71 +397,23 @@ class SegmentWidget(QWidget):
     # --- review ----------------------------------------------------------------------------
     def select_object(self, index: int) -> None:
         """Select object ``index``'s label in the layer that holds it; show its first frame."""
-        pair = self._pair
-        if pair is None:
-            return
-        k = index + 1
-        frames = {}
-        for layer in (pair.active, pair.inactive):
-            hit = (np.asarray(layer.data) == k).reshape(layer.data.shape[0], -1).any(axis=1)
-            frames[id(layer)] = np.flatnonzero(hit)
-        on = [lyr for lyr in (pair.active, pair.inactive) if frames[id(lyr)].size]
-        layer = on[0] if on else pair.active
-        for lyr in (pair.active, pair.inactive):
-            lyr.selected_label = k
-        self.viewer.layers.selection.active = layer
-        if on:
-            first = int(min(frames[id(lyr)][0] for lyr in on))
-            self.viewer.dims.set_current_step(0, first)
-            self.status.setText(f"{self.rows.names[index]}: first seen on frame {first}")
-        elif self.rows is not None:
-            self.status.setText(f"{self.rows.names[index]} has no pixels in any frame")
+        review_actions.select_object(self, index)
 
     def next_frame(self) -> None:
         """Show the next frame of the clip."""
-        self._step_frame(+1)
+        review_actions.step_frame(self.viewer, +1)
 
     def previous_frame(self) -> None:
         """Show the previous frame of the clip."""
-        self._step_frame(-1)
-
-    def _step_frame(self, delta: int) -> None:
-        n = int(self.viewer.dims.nsteps[0])
-        frame = int(self.viewer.dims.current_step[0]) + delta
-        self.viewer.dims.set_current_step(0, min(max(frame, 0), n - 1))
+        review_actions.step_frame(self.viewer, -1)
 
     def toggle_selected(self) -> None:
         """Flip active/inactive for the label selected in the selected mask layer."""
-        layer = self.viewer.layers.selection.active
-        pair, rows = self._pair, self.rows
-        mine = pair is not None and any(
-            same_layer(layer, lyr) for lyr in (pair.active, pair.inactive)
-        )
-        if rows is None or not mine:
-            self.status.setText("select an ActionVOS mask layer and a label to toggle it")
-            return
-        index = int(layer.selected_label) - 1
-        if not 0 <= index < len(rows.names):
-            self.status.setText(f"label {layer.selected_label} is not one of the objects")
-            return
-        self.table.check(index, not rows.active[index])
+        review_actions.toggle_selected(self)
 
     def next_to_review(self) -> int | None:
         """Select the next object to review and record it as reviewed; returns its index."""
-        if self.rows is None:
-            return None
-        index = pick_next(self.rows, float(self.action_box.threshold.value()))
-        if index is None:
-            self.status.setText("every object has been reviewed")
-            return None
-        self.rows.reviewed.add(index)
-        if self._pair is not None:
-            for layer in (self._pair.active, self._pair.inactive):
-                layer.metadata[META]["reviewed"] = sorted(self.rows.reviewed)
-        self._publish(self.rows)
-        self.table.selectRow(self.table.row_of(index))
-        self.select_object(index)
-        return index
+        return review_actions.next_to_review(self)
 
     def _regate(self, threshold: float) -> None:
         """Apply a new θ to the last run without running the network again.
@@ -490,7 +447,7 @@ class SegmentWidget(QWidget):
             for layer in (pair.active, pair.inactive):
                 layer.metadata[META]["threshold"] = threshold
                 layer.metadata[META]["probabilities"] = probs
-            self._publish(ObjectRows(list(result.objects), probs, gate, reasons, set(reviewed)))
+            self.publish(ObjectRows(list(result.objects), probs, gate, reasons, set(reviewed)))
 
         self._as_step(write)
 
@@ -509,7 +466,7 @@ class SegmentWidget(QWidget):
             new = rows.copy()
             new.active[index] = make_active
             new.reasons[index] = [f"set {'active' if make_active else 'inactive'} by you"]
-            self._publish(new)
+            self.publish(new)
 
         self._as_step(write)
         self.session.edited()
