@@ -64,7 +64,7 @@ def next_to_review(widget: Any) -> int | None:
     """Select the next object to review and record it as reviewed; returns its index."""
     if widget.rows is None:
         return None
-    index = pick_next(widget.rows, float(widget.action_box.threshold.value()))
+    index = pick_next(widget.rows, float(widget.action_box.threshold.value))
     if index is None:
         widget.status.setText("every object has been reviewed")
         return None

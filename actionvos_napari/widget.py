@@ -134,7 +134,7 @@ class SegmentWidget(QWidget):
         )
         self.store_box.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self._cancel.set)
-        self.action_box.threshold.valueChanged.connect(self._regate)
+        self.action_box.threshold.changed.connect(self._regate)
         layers = self.viewer.layers
         layers.selection.events.active.connect(self._refresh)
         layers.events.inserted.connect(self._refresh)
@@ -190,10 +190,10 @@ class SegmentWidget(QWidget):
         self.store_box.suggest(meta.get("path"))
         narration = meta.get("narration") or masks.get("narration")
         objects = meta.get("objects") or masks.get("object_names")
-        if narration and not self.action_box.narration.text():
-            self.action_box.narration.setText(narration)
-        if objects and not self.action_box.objects.text():
-            self.action_box.objects.setText(", ".join(objects))
+        if narration and not self.action_box.narration.value:
+            self.action_box.narration.value = narration
+        if objects and not self.action_box.objects.value:
+            self.action_box.objects.value = ", ".join(objects)
         if self.session.outcome is None and self.rows is None:
             self._show_labels()
 
@@ -367,7 +367,7 @@ class SegmentWidget(QWidget):
             copy.deepcopy(pair.inactive.metadata[META]) if pair else {},
             self.rows.copy() if self.rows is not None else None,
             self.session.outcome,
-            float(self.action_box.threshold.value()),
+            float(self.action_box.threshold.value),
         )
 
     def _restore(self, snap: _Snapshot) -> None:
@@ -377,9 +377,8 @@ class SegmentWidget(QWidget):
             pair.inactive.metadata[META] = copy.deepcopy(snap.inactive_meta)
         self.session.outcome = snap.outcome
         spin = self.action_box.threshold
-        spin.blockSignals(True)
-        spin.setValue(snap.threshold)
-        spin.blockSignals(False)
+        with spin.changed.blocked():
+            spin.value = snap.threshold
         if snap.rows is not None:
             self.publish(snap.rows.copy())
 

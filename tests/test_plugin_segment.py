@@ -46,11 +46,11 @@ def _widget_on(viewer, frames, name, model_dir, narration, objects):
     viewer.add_image(frames, name=name, rgb=True)
     widget = _widget(viewer)
     box = widget.action_box
-    box.narration.setText(narration)
-    box.objects.setText(objects)
+    box.narration.value = narration
+    box.objects.value = objects
     box.checkpoint.edit.setText(str(model_dir))
-    box.device.setCurrentText("cpu")
-    box.short_side.setValue(48)
+    box.device.value = "cpu"
+    box.short_side.value = 48
     return widget
 
 
@@ -86,7 +86,7 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
 
     # θ = 0 makes every object active without running the network again
     worker, result = widget.worker, widget.session.outcome.result
-    box.threshold.setValue(0.0)
+    box.threshold.value = 0.0
     assert all(widget.table.is_active(r) for r in range(3))
     assert not np.any(np.asarray(viewer.layers["clip inactive"].data))
     assert widget.worker is worker and widget.session.outcome.result is result
@@ -104,7 +104,7 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
     viewer.dims.set_current_step(0, 1)
     other = k % 3 + 1
     active.paint((1, 3, 3), other)
-    box.threshold.setValue(0.5)
+    box.threshold.value = 0.5
     assert not np.any(np.asarray(active.data) == k)
     assert not widget.table.is_active(k - 1)
     assert "by you" in widget.table.item(k - 1, 3).text()
@@ -120,12 +120,12 @@ def test_bad_input_is_explained_and_nothing_runs(make_napari_viewer, model_dir) 
     viewer = make_napari_viewer()
     viewer.add_image(np.zeros((2, 32, 32, 3), np.uint8), name="clip", rgb=True)
     widget = _widget(viewer)
-    widget.action_box.objects.setText("knife")
+    widget.action_box.objects.value = "knife"
     widget.action_box.checkpoint.edit.setText(str(model_dir))
     assert widget.run() is None
     assert "narration" in widget.status.text()
-    widget.action_box.narration.setText("cut apple")
-    widget.action_box.objects.setText("knife, knife")
+    widget.action_box.narration.value = "cut apple"
+    widget.action_box.objects.value = "knife, knife"
     assert widget.run() is None
     assert "repeated: knife" in widget.status.text()
     assert "clip active" not in viewer.layers

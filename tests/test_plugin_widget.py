@@ -60,7 +60,7 @@ def test_widget_shows_facts_of_the_sample_clip(make_napari_viewer) -> None:
     # the table explains the pseudo-labels before any model runs
     names = active.metadata["actionvos"]["object_names"]
     assert widget.table.rowCount() == len(names)
-    assert widget.action_box.objects.text() == ", ".join(names)
+    assert widget.action_box.objects.value == ", ".join(names)
     # each mask layer says what its labels are (napari shows features under the cursor)
     for layer in (active, inactive):
         assert list(layer.features["index"]) == list(range(1, len(names) + 1))
@@ -152,4 +152,4 @@ def test_reader_opens_an_actionvos_dataset_with_masks(make_napari_viewer, tmp_pa
     assert active.shape == (2, 48, 64)
     assert set(np.unique(active)) == {0, 1} and set(np.unique(inactive)) == {0, 2}
     widget = _dock(viewer)
-    assert widget.action_box.narration.text() == "cut apple"
+    assert widget.action_box.narration.value == "cut apple"

@@ -214,3 +214,26 @@ def test_the_model_can_be_a_folder_or_a_file(make_napari_viewer, qtbot, monkeypa
     qtbot.mouseClick(row.file_button, Qt.LeftButton)
     assert row.text() == str(tmp_path / "lite")  # a model.safetensors stands for its folder
     assert "*.pth" in seen["filters"] and "*.safetensors" in seen["filters"]
+
+
+def test_the_action_form_is_a_magicgui_form(make_napari_viewer, qtbot, tmp_path) -> None:
+    viewer = make_napari_viewer()
+    widget = dock(viewer)
+    box = widget.action_box
+    labels = [w.label for w in box.form]
+    assert labels == ["Narration", "Objects", "Text encoder", "Device", "Threshold θ",
+                      "Resolution (px)"]  # fmt: skip
+    qtbot.keyClicks(box.narration.native, "Cut   apple")
+    qtbot.keyClicks(box.objects.native, "knife; apple")
+    box.checkpoint.edit.setText("lite")
+    request = box.request()
+    assert (request.narration, request.objects, request.model) == (
+        "Cut apple",
+        ("knife", "apple"),
+        "lite",
+    )
+    assert request.text_encoder is None
+    box.text_encoder.value = tmp_path
+    box.device.value = "cpu"
+    request = box.request()
+    assert (request.text_encoder, request.device) == (str(tmp_path), "cpu")

@@ -84,8 +84,8 @@ def test_reopen_brings_back_clip_masks_flags_and_states(
     # the widget continues: same store, the action typed in, the table filled
     widget = dock(viewer)
     assert widget.store_box.path.text() == str(saved_store["path"])
-    assert widget.action_box.narration.text() == "cut apple"
-    assert widget.action_box.objects.text() == "knife, apple, bowl"
+    assert widget.action_box.narration.value == "cut apple"
+    assert widget.action_box.objects.value == "knife, apple, bowl"
     assert widget.table.rowCount() == 3
     assert not widget.table.is_active(2) and widget.table.is_active(0)
     assert "by you" in widget.table.reason(2)

@@ -83,8 +83,8 @@ def test_next_to_review_walks_the_order_and_records_it(
         qtbot.mouseClick(widget.run_button, Qt.LeftButton)
     assert np.asarray(viewer.layers["clip active"].data).max() > 0
     theta = float(np.median(widget.rows.probs))
-    widget.action_box.threshold.setValue(round(theta, 2))
-    theta = widget.action_box.threshold.value()
+    widget.action_box.threshold.value = round(theta, 2)
+    theta = widget.action_box.threshold.value
     expected = review_order(widget.rows, theta)
     visited = []
     for _ in range(3):

@@ -44,12 +44,12 @@ def dock(viewer):
 def fill_action(widget, model_dir: Path, narration: str, objects: str, threshold: float) -> None:
     """Type the action for a quick CPU run at 48 px."""
     box = widget.action_box
-    box.narration.setText(narration)
-    box.objects.setText(objects)
+    box.narration.value = narration
+    box.objects.value = objects
     box.checkpoint.edit.setText(str(model_dir))
-    box.device.setCurrentText("cpu")
-    box.short_side.setValue(48)
-    box.threshold.setValue(threshold)
+    box.device.value = "cpu"
+    box.short_side.value = 48
+    box.threshold.value = threshold
 
 
 def run_and_wait(widget, qtbot, timeout_ms: int = 120_000):
