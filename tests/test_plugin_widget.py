@@ -153,3 +153,17 @@ def test_reader_opens_an_actionvos_dataset_with_masks(make_napari_viewer, tmp_pa
     assert set(np.unique(active)) == {0, 1} and set(np.unique(inactive)) == {0, 2}
     widget = _dock(viewer)
     assert widget.action_box.narration.value == "cut apple"
+
+
+def test_review_window_shows_several_table_rows(make_napari_viewer, qtbot) -> None:
+    from actionvos_napari.window import REVIEW_SIZE, fit_window
+
+    viewer = make_napari_viewer(show=True)
+    viewer.open_sample("actionvos-napari", "kitchen")
+    widget = _dock(viewer)
+    size = fit_window(viewer)
+    assert size == REVIEW_SIZE  # Xvfb's screen is larger than the review size
+    qtbot.waitUntil(lambda: widget.table.viewport().height() > 0, timeout=5_000)
+    qtbot.wait(100)
+    rows = widget.table.viewport().height() // widget.table.rowHeight(0)
+    assert rows >= 6, rows

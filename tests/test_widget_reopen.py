@@ -35,6 +35,8 @@ def saved_store(make_napari_viewer, qtbot, model_dir, tmp_path):
     active = viewer.layers["clip.mp4 active"]
     inactive = viewer.layers["clip.mp4 inactive"]
     assert np.asarray(active.data).max() > 0, widget.status.text()
+    qtbot.mouseClick(widget.next_button, Qt.LeftButton)  # review starts with one object
+    assert len(widget.rows.reviewed) == 1
     widget.table.check(2, False)  # bowl: inactive, by a person
     viewer.dims.set_current_step(0, 2)
     active.n_edit_dimensions = 3
