@@ -184,9 +184,6 @@ class SegmentWidget(QWidget):
         meta = layer.metadata.get(META, {}) if layer is not None else {}
         self._follow_masks()
         masks = self._pair.active.metadata[META] if self._pair is not None else {}
-        if masks.get("store_path"):  # reopened from a store: continue in that store
-            self.store_box.path.setText(masks["store_path"])
-            self.session.store_path = masks["store_path"]
         self.store_box.suggest(meta.get("path"))
         narration = meta.get("narration") or masks.get("narration")
         objects = meta.get("objects") or masks.get("object_names")
@@ -213,6 +210,10 @@ class SegmentWidget(QWidget):
             self.session.discard()  # the layers holding the edits are gone
             return
         self._pair = MaskPair(act, inact, self.history)
+        reopened = act.metadata[META].get("store_path")
+        if reopened:  # layers read from a store: continue in that store
+            self.store_box.path.setText(reopened)
+            self.session.store_path = reopened
         for layer in (act, inact):
             layer.events.paint.disconnect(self._painted)
             layer.events.paint.connect(self._painted)
