@@ -38,13 +38,16 @@ def help_text() -> str:
 
 def bind_shortcuts(viewer: Any, widget: Any) -> Callable[[], None]:
     """Bind every shortcut on ``viewer`` to ``widget``; returns the function that unbinds them."""
+    handlers = {}
     for shortcut in SHORTCUTS:
-        method = getattr(widget, shortcut.action)
-        viewer.bind_key(shortcut.key, _call(method), overwrite=True)
+        handlers[shortcut.key] = _call(getattr(widget, shortcut.action))
+        viewer.bind_key(shortcut.key, handlers[shortcut.key], overwrite=True)
 
     def unbind() -> None:
-        for shortcut in SHORTCUTS:
-            viewer.bind_key(shortcut.key, None)
+        for key, handler in handlers.items():
+            current = viewer.bind_key(key, None)
+            if current is not None and current is not handler:
+                viewer.bind_key(key, current)  # a newer widget's binding stays
 
     return unbind
 
