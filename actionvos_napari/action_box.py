@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from magicgui.widgets import ComboBox, Container, FileEdit, FloatSpinBox, LineEdit, SpinBox
 from qtpy.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
 from actionvos.engine.postprocess import POSITIVE_THRESHOLD
 from actionvos.engine.preprocess import SHORT_SIDE
 from actionvos.errors import InputError
+from actionvos_napari.session import RunRequest
+
+CHECKPOINT_FILTER = "Checkpoints (*.pth *.pt *.safetensors);;All files (*)"
 
 
 def parse_objects(text: str) -> list[str]:
@@ -33,28 +37,33 @@ def parse_objects(text: str) -> list[str]:
 
 
 class _PathRow(QWidget):
-    """A line edit with a browse button, for a file or a directory."""
+    """A line edit with two browse buttons: a checkpoint file, or a model folder."""
 
-    def __init__(self, placeholder: str, directory: bool) -> None:
+    def __init__(self, placeholder: str) -> None:
         super().__init__()
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
-        button = QPushButton("…")
-        button.setMaximumWidth(30)
-        button.clicked.connect(self._browse)
-        self._directory = directory
+        self.file_button = QPushButton("file…")
+        self.file_button.setToolTip("an official ActionVOS/ReferFormer checkpoint file")
+        self.file_button.clicked.connect(self._browse_file)
+        self.folder_button = QPushButton("folder…")
+        self.folder_button.setToolTip("an actionvos model folder (model.safetensors + config.json)")
+        self.folder_button.clicked.connect(self._browse_folder)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.edit)
-        row.addWidget(button)
+        for w in (self.edit, self.file_button, self.folder_button):
+            row.addWidget(w)
 
-    def _browse(self) -> None:
-        if self._directory:
-            path = QFileDialog.getExistingDirectory(self, "Choose a folder")
-        else:
-            path, _ = QFileDialog.getOpenFileName(
-                self, "Choose a checkpoint", "", "Checkpoints (*.pth *.pt);;All files (*)"
-            )
+    def _browse_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a checkpoint", self.text(), CHECKPOINT_FILTER
+        )
+        if path:
+            # our models are folders: a picked model.safetensors stands for its folder
+            self.edit.setText(str(Path(path).parent) if path.endswith(".safetensors") else path)
+
+    def _browse_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a folder", self.text())
         if path:
             self.edit.setText(path)
 
@@ -63,56 +72,76 @@ class _PathRow(QWidget):
 
 
 class ActionBox(QGroupBox):
-    """Narration, object names, checkpoint, device and the positive-gate threshold."""
+    """Narration, object names, model, device, the positive-gate threshold and resolution.
+
+    The form is a magicgui ``Container``, as napari plugins commonly build theirs; each input
+    is a magicgui widget (``.value``, ``.changed``). The model row is the one hand-made part:
+    it must take a model folder as well as a checkpoint file, which one ``FileEdit`` cannot.
+    """
 
     def __init__(self, parent=None) -> None:
         super().__init__("Action", parent)
-        form = QFormLayout(self)
-        self.narration = QLineEdit()
-        self.narration.setPlaceholderText("e.g. cut apple")
-        self.objects = QLineEdit()
-        self.objects.setPlaceholderText("e.g. knife, apple, chopping board, bowl")
-        self.checkpoint = _PathRow("actionvos model folder or official .pth", directory=False)
-        self.text_encoder = _PathRow("roberta-base folder (only for a .pth)", directory=True)
-        self.device = QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda", "mps"])
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.0, 1.0)
-        self.threshold.setSingleStep(0.05)
-        self.threshold.setDecimals(2)
-        self.threshold.setValue(POSITIVE_THRESHOLD)
-        self.threshold.setToolTip("objects whose positive probability is below θ are inactive")
-        self.short_side = QSpinBox()
-        self.short_side.setRange(32, 2160)
-        self.short_side.setSingleStep(32)
-        self.short_side.setValue(SHORT_SIDE)
-        self.short_side.setSuffix(" px")
-        self.short_side.setToolTip(
-            f"frames are resized so their short side is this long; {SHORT_SIDE} is what the "
-            "model was trained and evaluated at, smaller is faster on a CPU"
+        self.narration = LineEdit(label="Narration", tooltip="what the hands do, e.g. cut apple")
+        self.narration.native.setPlaceholderText("e.g. cut apple")
+        self.objects = LineEdit(
+            label="Objects", tooltip="the objects in view, comma-separated; each becomes a prompt"
         )
-        form.addRow("Narration", self.narration)
-        form.addRow("Objects", self.objects)
-        form.addRow("Checkpoint", self.checkpoint)
-        form.addRow("Text encoder", self.text_encoder)
-        form.addRow("Device", self.device)
-        form.addRow("Threshold θ", self.threshold)
-        form.addRow("Resolution", self.short_side)
+        self.objects.native.setPlaceholderText("e.g. knife, apple, chopping board, bowl")
+        self.text_encoder = FileEdit(
+            mode="d", label="Text encoder", tooltip="a local roberta-base folder (only for a .pth)"
+        )
+        self.device = ComboBox(
+            choices=["auto", "cpu", "cuda", "mps"],
+            value="auto",
+            label="Device",
+            tooltip="auto picks CUDA, then MPS, then the CPU",
+        )
+        self.threshold = FloatSpinBox(
+            value=POSITIVE_THRESHOLD,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            label="Threshold θ",
+            tooltip="objects whose positive probability is below θ are inactive",
+        )
+        self.short_side = SpinBox(
+            value=SHORT_SIDE,
+            min=32,
+            max=2160,
+            step=32,
+            label="Resolution (px)",
+            tooltip=f"frames are resized so their short side is this long; {SHORT_SIDE} is what "
+            "the model was trained and evaluated at, smaller is faster on a CPU",
+        )
+        self.form = Container(
+            widgets=[self.narration, self.objects, self.text_encoder, self.device,
+                     self.threshold, self.short_side],
+            labels=True,
+        )  # fmt: skip
+        self.form.margins = (0, 0, 0, 0)
+        self.checkpoint = _PathRow("actionvos model folder, official .pth, or a model name")
+        model_row = QFormLayout()
+        model_row.setContentsMargins(0, 0, 0, 0)
+        model_row.addRow("Model", self.checkpoint)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form.native)
+        layout.addLayout(model_row)
 
-    def request(self) -> dict:
+    def request(self) -> RunRequest:
         """What to run, validated; raises InputError with a message for the user."""
-        narration = " ".join(self.narration.text().split())
+        narration = " ".join(self.narration.value.split())
         if not narration:
             raise InputError("type the action's narration first, e.g. 'cut apple'")
         checkpoint = self.checkpoint.text()
         if not checkpoint:
-            raise InputError("choose a checkpoint: an actionvos model folder or an official .pth")
-        return {
-            "narration": narration,
-            "objects": parse_objects(self.objects.text()),
-            "checkpoint": checkpoint,
-            "text_encoder": self.text_encoder.text() or None,
-            "device": self.device.currentText(),
-            "threshold": float(self.threshold.value()),
-            "short_side": int(self.short_side.value()),
-        }
+            raise InputError("choose a model: an actionvos model folder or an official .pth")
+        encoder = str(self.text_encoder.value) if self.text_encoder.value else ""
+        return RunRequest(
+            narration=narration,
+            objects=tuple(parse_objects(self.objects.value)),
+            model=checkpoint,
+            text_encoder=encoder if encoder not in ("", ".") else None,
+            device=str(self.device.value),
+            threshold=float(self.threshold.value),
+            short_side=int(self.short_side.value),
+        )

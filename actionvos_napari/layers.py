@@ -61,6 +61,36 @@ def object_colormap(n_objects: int) -> DirectLabelColormap:
     return DirectLabelColormap(color_dict=colors)
 
 
+def object_features(
+    names: list[str],
+    active: list[bool],
+    probabilities: list[float | None] | None,
+    reasons: list[list[str]] | None,
+    source: str | list[str],
+) -> dict[str, np.ndarray]:
+    """A mask layer's ``features``: one row per object, ``index`` is its label value.
+
+    napari shows these in the status bar under the cursor, so hovering a mask says which
+    object it is, whether it is active and why.
+    """
+    n = len(names)
+    probs = probabilities or [None] * n
+    why = reasons or [[] for _ in range(n)]
+    return {
+        "index": np.arange(1, n + 1, dtype=np.int64),
+        "name": np.asarray(list(names), dtype=object),
+        "active": np.asarray([bool(a) for a in active], dtype=bool),
+        "probability": np.asarray([np.nan if p is None else float(p) for p in probs], float),
+        "reasons": np.asarray(["; ".join(r) for r in why], dtype=object),
+        "source": np.asarray([source] * n if isinstance(source, str) else source, dtype=object),
+    }
+
+
+def mask_layer_name(clip_name: str, role: str) -> str:
+    """Stable names: ``<clip> active`` and ``<clip> inactive``."""
+    return f"{clip_name} {role}"
+
+
 def split_active(masks: np.ndarray, active: list[bool]) -> tuple[np.ndarray, np.ndarray]:
     """Split an instance-id volume into (active, inactive) volumes by each object's flag."""
     masks = np.asarray(masks)
@@ -93,16 +123,28 @@ def role_layers(
 ) -> list[tuple]:
     """LayerDataTuples for ready-split active and inactive volumes."""
     cmap = object_colormap(len(object_names))
-    base = {"object_names": list(object_names), "active": [bool(a) for a in active]}
+    base = {
+        "object_names": list(object_names),
+        "active": [bool(a) for a in active],
+        "clip_layer": clip_name,
+    }
     base.update(extra or {})
+    features = object_features(
+        base["object_names"],
+        base["active"],
+        base.get("probabilities"),
+        base.get("reasons"),
+        base.get("sources") or str(base.get("source", "")),
+    )
     out = []
     for role, data, opacity in ((ACTIVE, active_volume, 0.6), (INACTIVE, inactive_volume, 0.35)):
         meta = {META: {"kind": "masks", "role": role, **base}}
         kwargs = {
-            "name": f"{clip_name} {role}",
+            "name": mask_layer_name(clip_name, role),
             "metadata": meta,
             "colormap": cmap,
             "opacity": opacity,
+            "features": features,
         }
         out.append((data, kwargs, "labels"))
     return out

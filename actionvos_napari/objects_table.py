@@ -1,13 +1,50 @@
-"""The table of objects after a run: probability, active flag (editable) and why."""
+"""The table of objects after a run: probability, active flag (editable) and why.
+
+Rows can be sorted by any column; each row remembers its object's index, so a sorted table
+still toggles and selects the right object.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QTableWidget, QTableWidgetItem
+from qtpy.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem
 
 COLUMNS = ("Object", "p(active)", "Active", "Why")
+INDEX = Qt.UserRole  # the object's index (0-based) on every cell of its row
+
+
+@dataclass
+class ObjectRows:
+    """What the table shows, one entry per object (index k is label value k + 1)."""
+
+    names: list[str]
+    probs: list[float | None]
+    active: list[bool]
+    reasons: list[list[str]]
+    reviewed: set[int] = field(default_factory=set)
+
+    def copy(self) -> ObjectRows:
+        return replace(
+            self,
+            names=list(self.names),
+            probs=list(self.probs),
+            active=list(self.active),
+            reasons=[list(r) for r in self.reasons],
+            reviewed=set(self.reviewed),
+        )
+
+
+class _SortItem(QTableWidgetItem):
+    """Sorts by a numeric key when it has one (probabilities), else by text."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(Qt.UserRole + 1), other.data(Qt.UserRole + 1)
+        if mine is not None and theirs is not None:
+            return mine < theirs
+        return super().__lt__(other)
 
 
 class ObjectsTable(QTableWidget):
@@ -18,46 +55,66 @@ class ObjectsTable(QTableWidget):
         self.setHorizontalHeaderLabels(COLUMNS)
         self.horizontalHeader().setStretchLastSection(True)
         self.verticalHeader().setVisible(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)  # object order first
+        self.setSortingEnabled(True)
+        self.setMinimumHeight(190)  # about five rows; the dock must not squeeze it to one
         self._on_toggle = on_toggle
         self._filling = False
         self.itemChanged.connect(self._changed)
 
-    def fill(
-        self, names: list[str], probs: list[float], active: list[bool], reasons: list[list[str]]
-    ) -> None:
+    def fill(self, rows: ObjectRows) -> None:
         self._filling = True
+        sorting = self.isSortingEnabled()
+        self.setSortingEnabled(False)  # Qt re-sorts while filling otherwise
         try:
-            self.setRowCount(len(names))
+            self.setRowCount(len(rows.names))
             for row, (name, p, a, why) in enumerate(
-                zip(names, probs, active, reasons, strict=True)
+                zip(rows.names, rows.probs, rows.active, rows.reasons, strict=True)
             ):
-                self.setItem(row, 0, _readonly(name))
-                self.setItem(row, 1, _readonly("—" if p is None else f"{p:.3f}"))
-                check = QTableWidgetItem()
-                check.setFlags(Qt.ItemIsUserCheckable | Qt.ItemIsEnabled)
+                mark = " ✓" if row in rows.reviewed else ""
+                self.setItem(row, 0, _cell(row, name + mark))
+                self.setItem(row, 1, _cell(row, "—" if p is None else f"{p:.3f}", key=p))
+                check = _cell(row, "", key=int(a))
+                check.setFlags(Qt.ItemIsUserCheckable | Qt.ItemIsEnabled | Qt.ItemIsSelectable)
                 check.setCheckState(Qt.Checked if a else Qt.Unchecked)
                 self.setItem(row, 2, check)
-                self.setItem(row, 3, _readonly("; ".join(why)))
+                self.setItem(row, 3, _cell(row, "; ".join(why)))
         finally:
+            self.setSortingEnabled(sorting)
             self._filling = False
         self.resizeColumnsToContents()
 
-    def set_reason(self, row: int, text: str) -> None:
-        self._filling = True
-        try:
-            self.setItem(row, 3, _readonly(text))
-        finally:
-            self._filling = False
+    def row_of(self, index: int) -> int:
+        """The table row currently showing object ``index`` (rows move when sorted)."""
+        for row in range(self.rowCount()):
+            if self.item(row, 0).data(INDEX) == index:
+                return row
+        raise IndexError(f"no row for object {index}")
 
-    def is_active(self, row: int) -> bool:
-        return self.item(row, 2).checkState() == Qt.Checked
+    def index_at(self, row: int) -> int:
+        return int(self.item(row, 0).data(INDEX))
+
+    def is_active(self, index: int) -> bool:
+        return self.item(self.row_of(index), 2).checkState() == Qt.Checked
+
+    def reason(self, index: int) -> str:
+        return self.item(self.row_of(index), 3).text()
+
+    def check(self, index: int, active: bool) -> None:
+        """Tick or untick an object's *Active* box, as a click would."""
+        self.item(self.row_of(index), 2).setCheckState(Qt.Checked if active else Qt.Unchecked)
 
     def _changed(self, item: QTableWidgetItem) -> None:
         if not self._filling and item.column() == 2:
-            self._on_toggle(item.row(), item.checkState() == Qt.Checked)
+            self._on_toggle(int(item.data(INDEX)), item.checkState() == Qt.Checked)
 
 
-def _readonly(text: str) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
+def _cell(index: int, text: str, key: float | None = None) -> QTableWidgetItem:
+    item = _SortItem(text)
     item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
+    item.setData(INDEX, index)
+    if key is not None:
+        item.setData(Qt.UserRole + 1, float(key))
     return item

@@ -1,7 +1,7 @@
 """The work behind the Run button, Qt-free so it can run in a worker thread.
 
-Loads (and caches) the engine, runs it over the clip, builds the two mask volumes and explains
-each object's label with the model's score and the action-aware labeling rules.
+Loads the engine (cached by the session), runs it over the clip, builds the two mask volumes
+and explains each object's label with the model's score and the action-aware labeling rules.
 """
 
 from __future__ import annotations
@@ -13,38 +13,24 @@ from typing import Any
 
 import numpy as np
 
-from actionvos.engine.loader import load_engine
 from actionvos.labeling import label_objects
 from actionvos_napari.model_output import check_layer_budget, mask_volumes
+from actionvos_napari.session import EngineCache, RunRequest
 
 Progress = Callable[[int, int, str], None]
-_ENGINES: dict[tuple, Any] = {}
 
 
 @dataclass
 class SegmentOutcome:
     """What the widget turns into layers and table rows."""
 
-    request: dict
+    request: RunRequest
     result: Any  # actionvos.engine.result.EngineResult
     active: np.ndarray  # uint8 [T, H, W]
     inactive: np.ndarray  # uint8 [T, H, W]
     probs: list[float]
     gate: list[bool]
     reasons: list[list[str]]
-
-
-def engine_for(request: dict) -> Any:
-    """Load an engine once per (checkpoint, text encoder, device); follow the resolution."""
-    key = (request["checkpoint"], request["text_encoder"], request["device"])
-    if key not in _ENGINES:
-        _ENGINES.clear()  # one model in memory at a time
-        _ENGINES[key] = load_engine(
-            request["checkpoint"], text_encoder=request["text_encoder"], device=request["device"]
-        )
-    engine = _ENGINES[key]
-    engine.short_side = int(request.get("short_side", engine.short_side))
-    return engine
 
 
 def explain(
@@ -64,19 +50,20 @@ def explain(
 
 
 def run_segment(
-    request: dict,
+    request: RunRequest,
     clip: Any,
+    engines: EngineCache,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> SegmentOutcome:
     """Run ActionVOS for one action on a clip (any ``len``/``[t]`` source of RGB frames)."""
     shape = getattr(clip, "shape", (len(clip), 0, 0))
     check_layer_budget(len(clip), int(shape[1]), int(shape[2]))
-    engine = engine_for(request)
+    engine = engines.get(request)
     result = engine.run(
-        clip, request["objects"], request["narration"], progress=progress, cancel=cancel
+        clip, list(request.objects), request.narration, progress=progress, cancel=cancel
     )
-    threshold = request["threshold"]
+    threshold = request.threshold
     active, inactive = mask_volumes(result, threshold, progress, cancel)
-    probs, gate, reasons = explain(result, active, inactive, request["narration"], threshold)
+    probs, gate, reasons = explain(result, active, inactive, request.narration, threshold)
     return SegmentOutcome(request, result, active, inactive, probs, gate, reasons)

@@ -40,7 +40,12 @@ def open_or_create(path: str | Path, shape: tuple[int, int, int], clip: str | No
     return Store.create(path, n_frames=shape[0], height=shape[1], width=shape[2], clip=clip)
 
 
-def _action_id(store: Store, narration: str, n_frames: int) -> int:
+def _action_id(store: Store, narration: str, n_frames: int, known: int | None = None) -> int:
+    """The action these layers belong to: the one they were reopened from, else by narration."""
+    if known is not None and any(
+        a.id == known and a.narration == narration for a in store.actions()
+    ):
+        return int(known)
     for action in store.actions():
         if action.narration == narration and (action.start_frame, action.end_frame) == (
             0,
@@ -66,20 +71,18 @@ def save_action(
         raise InputError("these layers have no narration; run the model or type the action")
     merged = merge_roles(active, inactive)
     edited = sorted({int(t) for t in meta.get("edited_frames", [])})
-    rest = sorted(set(range(merged.shape[0])) - set(edited))
     source = meta.get("source", "")
     lut = {k + 1: name for k, name in enumerate(names)}
     changed: list[int] = []
     with open_or_create(path, merged.shape, meta.get("clip")) as store:
-        action_id = _action_id(store, narration, merged.shape[0])
+        action_id = _action_id(store, narration, merged.shape[0], meta.get("action_id"))
         if edited:
             changed += store.save_layers(
                 merged[edited], lut, frames=edited, action_id=action_id, save=False
             )
-        if rest:
-            state = STATES.get(source, FrameState.HUMAN)
+        for state, frames in _rest_by_state(merged, edited, source, meta).items():
             changed += store.save_layers(
-                merged[rest], lut, frames=rest, state=state, action_id=action_id, save=False
+                merged[frames], lut, frames=frames, state=state, action_id=action_id, save=False
             )
         _save_flags(store, action_id, names, meta)
         if source == "model" and meta.get("checkpoint"):
@@ -87,19 +90,45 @@ def save_action(
     return sorted(changed)
 
 
+def _rest_by_state(
+    merged: np.ndarray, edited: list[int], source: str, meta: dict[str, Any]
+) -> dict[FrameState, list[int]]:
+    """The frames nobody painted, grouped by the state they are saved with.
+
+    Layers reopened from a store carry each frame's state, so a model frame stays a model
+    frame and an unlabelled empty frame stays unlabelled; other layers take their source's.
+    """
+    default = STATES.get(source, FrameState.HUMAN)
+    recorded = meta.get("frame_states") or []
+    out: dict[FrameState, list[int]] = {}
+    for t in sorted(set(range(merged.shape[0])) - set(edited)):
+        state = FrameState(recorded[t]) if t < len(recorded) else default
+        if state is FrameState.UNLABELLED:
+            if not merged[t].any():
+                continue  # nothing there, and nobody said the frame is empty
+            state = default
+        out.setdefault(state, []).append(t)
+    return out
+
+
 def _save_flags(store: Store, action_id: int, names: list[str], meta: dict[str, Any]) -> None:
     human = {int(k): bool(v) for k, v in meta.get("human", {}).items()}
     probs = meta.get("probabilities") or [None] * len(names)
     reasons = meta.get("reasons") or [None] * len(names)
     source = SOURCES.get(meta.get("source", ""), Source.HUMAN)
+    sources = meta.get("sources") or [None] * len(names)  # per object, from a reopened store
     for k, (name, flag) in enumerate(zip(names, meta["active"], strict=True)):
         oid = store.ensure_object(name)
         if k in human:
-            store.set_activity(action_id, oid, human[k], source=Source.HUMAN)
+            # the model's probability stays beside the person's decision
+            store.set_activity(action_id, oid, human[k], source=Source.HUMAN, probability=probs[k])
+        elif sources[k] == "":
+            continue  # the store held no flag for this object; none was set since
         else:
+            who = Source(sources[k]) if sources[k] else source
             why = {"reasons": reasons[k]} if reasons[k] else None
             store.set_activity(
-                action_id, oid, bool(flag), source=source, probability=probs[k], reasons=why
+                action_id, oid, bool(flag), source=who, probability=probs[k], reasons=why
             )
 
 

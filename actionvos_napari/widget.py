@@ -1,28 +1,45 @@
 """The "ActionVOS segment" dock widget.
 
-The widget only arranges sections, follows the viewer's layers and starts work in a thread;
-each section is its own module and all real work happens in the Qt-free core (:mod:`actionvos`)
-or in :mod:`actionvos_napari.segment_job`.
+The widget only arranges sections, follows the viewer's layers and starts work in threads;
+each section is its own module, state lives in one :class:`Session`, and all real work happens
+in the Qt-free core (:mod:`actionvos`) or in :mod:`actionvos_napari.segment_job`.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QObject, Signal
-from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from actionvos.errors import ActionVOSError, Cancelled
+from actionvos_napari import review_actions
 from actionvos_napari.action_box import ActionBox
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
-from actionvos_napari.layers import META, role_layers
+from actionvos_napari.close_guard import CloseGuard
+from actionvos_napari.layers import META, object_features, role_layers
+from actionvos_napari.linked_undo import LinkedHistory, same_layer
+from actionvos_napari.mask_pair import MaskPair
 from actionvos_napari.model_output import keep_human_edits, mask_volumes
-from actionvos_napari.objects_table import ObjectsTable
+from actionvos_napari.objects_table import ObjectRows, ObjectsTable
+from actionvos_napari.paint_frames import frames_of_paint
 from actionvos_napari.segment_job import SegmentOutcome, explain, run_segment
+from actionvos_napari.session import Session
+from actionvos_napari.shortcuts import bind_shortcuts, help_text
 from actionvos_napari.store_box import StoreBox
 from actionvos_napari.store_io import role_pair, save_action
 
@@ -36,19 +53,46 @@ class _Progress(QObject):
     changed = Signal(int, int, str)
 
 
+@dataclass
+class _Snapshot:
+    """Everything besides pixels that one undo step puts back."""
+
+    active_meta: dict
+    inactive_meta: dict
+    rows: ObjectRows | None
+    outcome: SegmentOutcome | None
+    threshold: float
+
+
 class SegmentWidget(QWidget):
     """Dock widget: pick a clip, describe the action, run ActionVOS, review, save."""
+
+    #: emitted on the UI thread when a run or a save has finished (done, failed or cancelled)
+    run_done = Signal()
+    save_done = Signal()
 
     def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
         super().__init__()
         self.viewer = napari_viewer
-        self.outcome: SegmentOutcome | None = None
+        self.session = Session()
+        self.history = LinkedHistory(on_change=self._undone)
+        self.rows: ObjectRows | None = None
         self.worker: Any = None
+        self.save_worker: Any = None
+        self._pair: MaskPair | None = None
         self._cancel = threading.Event()
         self._progress = _Progress()
         self._progress.changed.connect(self._show_progress)
 
-        layout = QVBoxLayout(self)
+        # the panel scrolls on a small screen instead of squeezing the table to one row
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        panel = QWidget()
+        scroll.setWidget(panel)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(panel)
         self.clip_box = ClipFactsBox(self)
         self.action_box = ActionBox(self)
         self.run_button = QPushButton("Run ActionVOS")
@@ -61,27 +105,55 @@ class SegmentWidget(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.table = ObjectsTable(self._toggle_object, self)
+        self.next_button = QPushButton("Next to review")
+        self.next_button.setToolTip(
+            "select the next object most likely to need a flip: positive only by the "
+            "hand-box rule first, then probability nearest θ; marks it reviewed (✓)"
+        )
         self.store_box = StoreBox(self)
-        self._watched: set[int] = set()
         for w in (self.clip_box, self.action_box):
             layout.addWidget(w)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
         layout.addWidget(self.table)
+        layout.addWidget(self.next_button)
         layout.addWidget(self.store_box)
+        keys = QLabel("Shortcuts\n" + help_text())
+        keys.setObjectName("actionvos_shortcuts")
+        keys.setStyleSheet("font-family: monospace; font-size: 11px")
+        layout.addWidget(keys)
+        self.help_label = keys
+        self.destroyed.connect(bind_shortcuts(self.viewer, self))  # unbind with the widget
+        self.close_guard: CloseGuard | None = None  # set when first shown in the main window
 
         self.run_button.clicked.connect(self.run)
+        self.next_button.clicked.connect(self.next_to_review)
+        self.table.cellClicked.connect(
+            lambda row, _col: self.select_object(self.table.index_at(row))
+        )
         self.store_box.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self._cancel.set)
-        self.action_box.threshold.valueChanged.connect(self._regate)
+        self.action_box.threshold.changed.connect(self._regate)
         layers = self.viewer.layers
         layers.selection.events.active.connect(self._refresh)
         layers.events.inserted.connect(self._refresh)
         layers.events.removed.connect(self._refresh)
         self._refresh()
 
-    # --- clip ------------------------------------------------------------------------------
+    @property
+    def pair(self) -> MaskPair | None:
+        """The active/inactive mask layers the widget works on, when both are open."""
+        return self._pair
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """Once docked, guard the main window against closing with unsaved edits."""
+        super().showEvent(event)
+        window = self.window()
+        if self.close_guard is None and window is not self:
+            self.close_guard = CloseGuard(window, self)
+
+    # --- clip and layers -------------------------------------------------------------------
     def clip_layer(self) -> Any:
         """The clip to work on: the selected image layer, else the top-most image layer."""
         active = self.viewer.layers.selection.active
@@ -92,18 +164,59 @@ class SegmentWidget(QWidget):
                 return layer
         return None
 
+    def _mask_layer(self, role: str) -> Any:
+        """The clip's ``role`` mask layer; any ActionVOS mask layer when none names the clip."""
+        clip = self.clip_layer()
+        found = [
+            layer
+            for layer in self.viewer.layers
+            if layer.metadata.get(META, {}).get("kind") == "masks"
+            and layer.metadata[META].get("role") == role
+        ]
+        for layer in found:
+            if clip is not None and layer.metadata[META].get("clip_layer") == clip.name:
+                return layer
+        return found[0] if found else None
+
     def _refresh(self, event: Any = None) -> None:
         layer = self.clip_layer()
         self.clip_box.show_layer(layer)
         meta = layer.metadata.get(META, {}) if layer is not None else {}
+        self._follow_masks()
+        masks = self._pair.active.metadata[META] if self._pair is not None else {}
         self.store_box.suggest(meta.get("path"))
-        self._watch_edits()
-        if meta.get("narration") and not self.action_box.narration.text():
-            self.action_box.narration.setText(meta["narration"])
-        if meta.get("objects") and not self.action_box.objects.text():
-            self.action_box.objects.setText(", ".join(meta["objects"]))
-        if self.outcome is None:
+        narration = meta.get("narration") or masks.get("narration")
+        objects = meta.get("objects") or masks.get("object_names")
+        if narration and not self.action_box.narration.value:
+            self.action_box.narration.value = narration
+        if objects and not self.action_box.objects.value:
+            self.action_box.objects.value = ", ".join(objects)
+        if self.session.outcome is None and self.rows is None:
             self._show_labels()
+
+    def _follow_masks(self) -> None:
+        """Pair the two mask layers, watch their edits, forget layers that were deleted."""
+        act, inact = self._mask_layer("active"), self._mask_layer("inactive")
+        pair = self._pair
+        if pair is not None and same_layer(pair.active, act) and same_layer(pair.inactive, inact):
+            return
+        if pair is not None:
+            for layer in (pair.active, pair.inactive):
+                if layer not in self.viewer.layers:
+                    self.history.forget(layer)
+                    layer.events.paint.disconnect(self._painted)
+        self._pair = None
+        if act is None or inact is None:
+            self.session.discard()  # the layers holding the edits are gone
+            return
+        self._pair = MaskPair(act, inact, self.history)
+        reopened = act.metadata[META].get("store_path")
+        if reopened:  # layers read from a store: continue in that store
+            self.store_box.path.setText(reopened)
+            self.session.store_path = reopened
+        for layer in (act, inact):
+            layer.events.paint.disconnect(self._painted)
+            layer.events.paint.connect(self._painted)
 
     def _show_labels(self) -> None:
         """Fill the table from mask layers that arrived with labels (sample, dataset)."""
@@ -114,7 +227,23 @@ class SegmentWidget(QWidget):
         names, active = meta["object_names"], meta["active"]
         reasons = meta.get("reasons") or [[meta.get("source", "loaded")] for _ in names]
         probs = meta.get("probabilities") or [None] * len(names)
-        self.table.fill(names, probs, active, reasons)
+        reviewed = set(meta.get("reviewed", []))
+        self.publish(ObjectRows(list(names), list(probs), list(active), reasons, reviewed))
+
+    def publish(self, rows: ObjectRows) -> None:
+        """Show ``rows`` in the table and in both mask layers' metadata and ``features``."""
+        self.rows = rows
+        self.table.fill(rows)
+        for layer in (self._mask_layer("active"), self._mask_layer("inactive")):
+            if layer is None:
+                continue
+            meta = layer.metadata[META]
+            meta["active"] = list(rows.active)
+            meta["reasons"] = [list(r) for r in rows.reasons]
+            source = meta.get("sources") or str(meta.get("source", ""))
+            layer.features = object_features(
+                rows.names, rows.active, rows.probs, rows.reasons, source
+            )
 
     # --- run -------------------------------------------------------------------------------
     def run(self) -> Any:
@@ -124,7 +253,7 @@ class SegmentWidget(QWidget):
             if layer is None:
                 raise ActionVOSError("open a clip first (File › Open, or a sample)")
             request = self.action_box.request()
-            if self._unsaved_edits():
+            if self.session.unsaved:
                 raise ActionVOSError(
                     "the mask layers hold edits that are not saved; Save them to the label "
                     "store first, or delete the two mask layers to discard them"
@@ -140,6 +269,7 @@ class SegmentWidget(QWidget):
             run_segment,
             request,
             layer.data,
+            self.session.engines,
             progress=self._progress.changed.emit,
             cancel=self._cancel,
             _start_thread=False,
@@ -160,145 +290,229 @@ class SegmentWidget(QWidget):
     def _idle(self) -> None:
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        self.run_done.emit()
+
+    def _save_idle(self) -> None:
+        self.store_box.save_button.setEnabled(True)
+        self.save_done.emit()
 
     def _fail(self, exc: BaseException) -> None:
+        """Expected problems become a notification; a bug keeps its traceback."""
         if isinstance(exc, Cancelled):
             self.status.setText("cancelled; nothing was changed")
             show_info("ActionVOS run cancelled")
             return
-        self.status.setText(f"error: {exc}")
-        show_error(f"ActionVOS: {exc}")
+        if isinstance(exc, ActionVOSError):
+            self.status.setText(f"error: {exc}")
+            show_error(f"ActionVOS: {exc}")
+            return
+        self.status.setText(
+            f"unexpected error ({type(exc).__name__}); napari's notification has the traceback"
+        )
+        raise exc  # napari's exception hook reports it with the worker's traceback
 
     def _finished(self, outcome: SegmentOutcome, clip_name: str) -> None:
-        self.outcome = outcome
         req = outcome.request
+        names = list(outcome.result.objects)
+        rows = ObjectRows(names, list(outcome.probs), list(outcome.gate), outcome.reasons)
         extra = {
-            "narration": req["narration"],
+            "narration": req.narration,
             "source": "model",
-            "checkpoint": req["checkpoint"],
-            "threshold": req["threshold"],
+            "checkpoint": req.model,
+            "threshold": req.threshold,
             "probabilities": outcome.probs,
+            "reasons": outcome.reasons,
         }
-        for data, kwargs, _ in role_layers(
-            outcome.active, outcome.inactive, outcome.result.objects, outcome.gate, clip_name, extra
-        ):
-            name = kwargs.pop("name")
-            if name in self.viewer.layers:
-                self.viewer.layers[name].data = data
-                self.viewer.layers[name].metadata = kwargs["metadata"]
-            else:
-                self.viewer.add_labels(data, name=name, **kwargs)
-        self.table.fill(outcome.result.objects, outcome.probs, outcome.gate, outcome.reasons)
+        tuples = role_layers(
+            outcome.active, outcome.inactive, names, outcome.gate, clip_name, extra
+        )
+        pair = self._pair
+        same = (
+            pair is not None
+            and pair.active.name == tuples[0][1]["name"]
+            and pair.inactive.name == tuples[1][1]["name"]
+            and pair.active.data.shape == outcome.active.shape
+        )
+        if same:
+
+            def write() -> None:
+                for layer, (_, kwargs, _) in zip((pair.active, pair.inactive), tuples, strict=True):
+                    layer.colormap = kwargs["colormap"]  # the new objects get their colours
+                    layer.metadata[META] = kwargs["metadata"][META]
+                pair.replace(outcome.active, outcome.inactive)
+                self.session.outcome = outcome
+                self.publish(rows)
+
+            self._as_step(write)
+        else:
+            for data, kwargs, _ in tuples:
+                name = kwargs.pop("name")
+                if name in self.viewer.layers:  # a clip of another size: history starts anew
+                    layer = self.viewer.layers[name]
+                    layer.data = data
+                    layer.metadata = kwargs["metadata"]
+                    layer.colormap = kwargs["colormap"]
+                else:
+                    self.viewer.add_labels(data, name=name, **kwargs)
+            self.session.outcome = outcome
+            self._follow_masks()
+            self.publish(rows)
         n_active = sum(outcome.gate)
         self.status.setText(f"done: {n_active} of {len(outcome.gate)} objects active")
 
+    # --- undoable steps --------------------------------------------------------------------
+    def _snapshot(self) -> _Snapshot:
+        pair = self._pair
+        return _Snapshot(
+            copy.deepcopy(pair.active.metadata[META]) if pair else {},
+            copy.deepcopy(pair.inactive.metadata[META]) if pair else {},
+            self.rows.copy() if self.rows is not None else None,
+            self.session.outcome,
+            float(self.action_box.threshold.value),
+        )
+
+    def _restore(self, snap: _Snapshot) -> None:
+        pair = self._pair
+        if pair is not None:
+            pair.active.metadata[META] = copy.deepcopy(snap.active_meta)
+            pair.inactive.metadata[META] = copy.deepcopy(snap.inactive_meta)
+        self.session.outcome = snap.outcome
+        spin = self.action_box.threshold
+        with spin.changed.blocked():
+            spin.value = snap.threshold
+        if snap.rows is not None:
+            self.publish(snap.rows.copy())
+
+    def _as_step(self, write: Any) -> None:
+        """Run ``write`` on the mask pair as one step that Ctrl-Z undoes as a whole."""
+        before = self._snapshot()
+        after: list[_Snapshot] = []
+        self._pair.step(write, lambda: self._restore(before), lambda: self._restore(after[0]))
+        after.append(self._snapshot())
+
+    def _undone(self) -> None:
+        """Ctrl-Z / Ctrl-Shift-Z changed the masks: that is an edit to save."""
+        self.session.edited()
+
     # --- review ----------------------------------------------------------------------------
-    def _mask_layer(self, role: str) -> Any:
-        for layer in self.viewer.layers:
-            meta = layer.metadata.get(META, {})
-            if meta.get("kind") == "masks" and meta.get("role") == role:
-                return layer
-        return None
+    def select_object(self, index: int) -> None:
+        """Select object ``index``'s label in the layer that holds it; show its first frame."""
+        review_actions.select_object(self, index)
+
+    def next_frame(self) -> None:
+        """Show the next frame of the clip."""
+        review_actions.step_frame(self.viewer, +1)
+
+    def previous_frame(self) -> None:
+        """Show the previous frame of the clip."""
+        review_actions.step_frame(self.viewer, -1)
+
+    def toggle_selected(self) -> None:
+        """Flip active/inactive for the label selected in the selected mask layer."""
+        review_actions.toggle_selected(self)
+
+    def next_to_review(self) -> int | None:
+        """Select the next object to review and record it as reviewed; returns its index."""
+        return review_actions.next_to_review(self)
 
     def _regate(self, threshold: float) -> None:
         """Apply a new θ to the last run without running the network again.
 
-        A person's ticks and painted frames survive the change.
+        A person's ticks and painted frames survive the change; the whole change is one
+        Ctrl-Z.
         """
-        if self.outcome is None:
+        outcome, pair = self.session.outcome, self._pair
+        if outcome is None or pair is None:
             return
-        act, inact = self._mask_layer("active"), self._mask_layer("inactive")
-        meta = act.metadata[META] if act is not None else {}
+        meta = pair.active.metadata[META]
         human = {int(k): bool(v) for k, v in meta.get("human", {}).items()}
         edited = sorted(
             set(meta.get("edited_frames", []))
-            | set(inact.metadata[META].get("edited_frames", []) if inact is not None else [])
+            | set(pair.inactive.metadata[META].get("edited_frames", []))
         )
-        result = self.outcome.result
+        result = outcome.result
         active, inactive = mask_volumes(result, threshold)
-        if act is not None and inact is not None:
-            previous = (np.asarray(act.data), np.asarray(inact.data))
-            keep_human_edits(active, inactive, previous, edited, human)
+        previous = (np.asarray(pair.active.data), np.asarray(pair.inactive.data))
+        keep_human_edits(active, inactive, previous, edited, human)
         probs, gate, reasons = explain(
-            result, active, inactive, self.outcome.request["narration"], threshold
+            result, active, inactive, outcome.request.narration, threshold
         )
         for index, flag in human.items():
             gate[index] = flag
             reasons[index] = [f"set {'active' if flag else 'inactive'} by you"]
-        self.outcome.request["threshold"] = threshold
-        self.outcome.active, self.outcome.inactive = active, inactive
-        self.outcome.gate, self.outcome.reasons = gate, reasons
-        for layer, data in ((act, active), (inact, inactive)):
-            if layer is not None:
-                layer.data = data
-                layer.metadata[META]["active"] = list(gate)
+        reviewed = self.rows.reviewed if self.rows is not None else set()
+
+        def write() -> None:
+            pair.replace(active, inactive)
+            for layer in (pair.active, pair.inactive):
                 layer.metadata[META]["threshold"] = threshold
-        self.table.fill(result.objects, probs, gate, reasons)
+                layer.metadata[META]["probabilities"] = probs
+            self.publish(ObjectRows(list(result.objects), probs, gate, reasons, set(reviewed)))
+
+        self._as_step(write)
 
     def _toggle_object(self, index: int, make_active: bool) -> None:
         """Move object ``index`` between the active and inactive layers (a human decision)."""
-        act, inact = self._mask_layer("active"), self._mask_layer("inactive")
-        if act is None or inact is None:
+        pair, rows = self._pair, self.rows
+        if pair is None or rows is None:
             return
-        k = index + 1
-        src, dst = (inact, act) if make_active else (act, inact)
-        where = np.asarray(src.data) == k
-        dst.data[where] = k
-        src.data[where] = 0
-        for layer in (act, inact):
-            flags = list(layer.metadata[META]["active"])
-            flags[index] = make_active
-            layer.metadata[META]["active"] = flags
-            overrides = dict(layer.metadata[META].get("human", {}))
-            overrides[str(index)] = make_active
-            layer.metadata[META]["human"] = overrides
-            layer.metadata[META]["unsaved"] = True
-            layer.refresh()
-        self.table.set_reason(index, f"set {'active' if make_active else 'inactive'} by you")
+
+        def write() -> None:
+            pair.move_object(index + 1, make_active)
+            for layer in (pair.active, pair.inactive):
+                overrides = dict(layer.metadata[META].get("human", {}))
+                overrides[str(index)] = make_active
+                layer.metadata[META]["human"] = overrides
+            new = rows.copy()
+            new.active[index] = make_active
+            new.reasons[index] = [f"set {'active' if make_active else 'inactive'} by you"]
+            self.publish(new)
+
+        self._as_step(write)
+        self.session.edited()
 
     # --- save ------------------------------------------------------------------------------
-    def _watch_edits(self) -> None:
-        """Remember which frames a person paints in the mask layers (saved as verified)."""
-        for role in ("active", "inactive"):
-            layer = self._mask_layer(role)
-            if layer is not None and id(layer) not in self._watched:
-                self._watched.add(id(layer))
-                layer.events.paint.connect(lambda event, lyr=layer: self._painted(lyr))
-
-    def _painted(self, layer: Any) -> None:
-        frame = int(self.viewer.dims.current_step[0])
-        edited = set(layer.metadata[META].get("edited_frames", []))
-        edited.add(frame)
+    def _painted(self, event: Any) -> None:
+        """A person painted: every frame the stroke touched becomes human-verified on save."""
+        if self.history.recording:
+            return  # the widget's own write (toggle, re-gate, run); not a correction
+        layer = event.source
+        frames = frames_of_paint(event.value)
+        edited = set(layer.metadata[META].get("edited_frames", [])) | frames
         layer.metadata[META]["edited_frames"] = sorted(edited)
-        layer.metadata[META]["unsaved"] = True
+        self.session.edited()
 
-    def _unsaved_edits(self) -> bool:
-        layers = (self._mask_layer("active"), self._mask_layer("inactive"))
-        return any(lyr is not None and lyr.metadata[META].get("unsaved") for lyr in layers)
-
-    def _saved(self, path: str, changed: list[int]) -> None:
-        for role in ("active", "inactive"):
-            layer = self._mask_layer(role)
-            if layer is not None:
-                layer.metadata[META]["unsaved"] = False
-        self.status.setText(f"saved to {path} ({len(changed)} frames changed)")
+    def _saved(self, path: str, changed: list[int], count_at_start: int) -> None:
+        self.session.store_path = path
+        if self.session.mark_saved(count_at_start):
+            self.status.setText(f"saved to {path} ({len(changed)} frames changed)")
+        else:
+            self.status.setText(
+                f"saved to {path} ({len(changed)} frames changed); you edited during the "
+                "save, so those edits are not saved yet: Save again"
+            )
 
     def save(self) -> Any:
         """Save the two mask layers and the flags into the label store, in a worker thread."""
-        act, inact = self._mask_layer("active"), self._mask_layer("inactive")
+        pair = self._pair
         try:
-            if act is None or inact is None:
+            if pair is None:
                 raise ActionVOSError("there are no ActionVOS mask layers to save yet")
             path = self.store_box.target()
         except ActionVOSError as exc:
             self._fail(exc)
             return None
+        # copies: the person may paint on while the worker writes
         active, inactive, meta = role_pair(
-            [(np.asarray(lyr.data), {"metadata": lyr.metadata}, "labels") for lyr in (act, inact)]
+            [
+                (np.array(lyr.data, copy=True), {"metadata": copy.deepcopy(lyr.metadata)}, "labels")
+                for lyr in (pair.active, pair.inactive)
+            ]
         )
         clip = self.clip_layer()
         if clip is not None:
             meta["clip"] = clip.metadata.get(META, {}).get("path")
+        count = self.session.edit_count
         self.status.setText(f"saving to {path}…")
         self.store_box.save_button.setEnabled(False)
         worker = create_worker(
@@ -309,9 +523,9 @@ class SegmentWidget(QWidget):
             meta,
             _start_thread=False,
             _connect={
-                "returned": lambda changed: self._saved(path, changed),
+                "returned": lambda changed: self._saved(path, changed, count),
                 "errored": self._fail,
-                "finished": lambda: self.store_box.save_button.setEnabled(True),
+                "finished": self._save_idle,
             },
         )
         self.save_worker = worker

@@ -36,11 +36,24 @@ def test_installed_manifest_is_the_root_manifest() -> None:
 
 
 def test_every_command_imports() -> None:
+    import importlib
+
     manifest = PluginManifest.from_file(ROOT / "napari.yaml")
-    for command in manifest.contributions.commands or []:
+    commands = manifest.contributions.commands or []
+    assert {c.id.split(".")[-1] for c in commands} >= {"segment_widget", "get_store_reader"}
+    for command in commands:
         module, _, attr = command.python_name.partition(":")
-        obj = __import__(module, fromlist=[attr])
-        assert callable(getattr(obj, attr)), command.id
+        obj = getattr(importlib.import_module(module), attr)
+        assert callable(obj), command.id
+    # every menu entry and reader names a command that exists
+    ids = {c.id for c in commands}
+    menus = manifest.contributions.menus or {}
+    submenus = {s.id for s in manifest.contributions.submenus or []}
+    for items in menus.values():
+        for item in items:
+            assert getattr(item, "command", None) in ids or item.submenu in submenus, item
+    for reader in manifest.contributions.readers or []:
+        assert reader.command in ids
 
 
 def test_core_imports_without_qt_or_napari() -> None:

@@ -46,11 +46,11 @@ def _widget_on(viewer, frames, name, model_dir, narration, objects):
     viewer.add_image(frames, name=name, rgb=True)
     widget = _widget(viewer)
     box = widget.action_box
-    box.narration.setText(narration)
-    box.objects.setText(objects)
+    box.narration.value = narration
+    box.objects.value = objects
     box.checkpoint.edit.setText(str(model_dir))
-    box.device.setCurrentText("cpu")
-    box.short_side.setValue(48)
+    box.device.value = "cpu"
+    box.short_side.value = 48
     return widget
 
 
@@ -70,9 +70,9 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
     box = widget.action_box
     _run(widget, qtbot)
 
-    assert widget.outcome is not None, widget.status.text()
+    assert widget.session.outcome is not None, widget.status.text()
     assert "done" in widget.status.text()
-    assert widget.outcome.result.input_size == (48, 64)  # the chosen resolution was used
+    assert widget.session.outcome.result.input_size == (48, 64)  # the chosen resolution was used
     assert widget.progress_bar.value() == widget.progress_bar.maximum()
     active, inactive = viewer.layers["clip active"], viewer.layers["clip inactive"]
     assert active.data.shape == inactive.data.shape == (4, 48, 64)
@@ -82,14 +82,14 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
     assert gate == [p >= 0.75 for p in probs]
     assert "named in the narration" in widget.table.item(1, 3).text()
     # the active layer is exactly the official label map at θ
-    np.testing.assert_array_equal(active.data[2], widget.outcome.result.label_map(2, 0.75))
+    np.testing.assert_array_equal(active.data[2], widget.session.outcome.result.label_map(2, 0.75))
 
     # θ = 0 makes every object active without running the network again
-    worker, result = widget.worker, widget.outcome.result
-    box.threshold.setValue(0.0)
+    worker, result = widget.worker, widget.session.outcome.result
+    box.threshold.value = 0.0
     assert all(widget.table.is_active(r) for r in range(3))
     assert not np.any(np.asarray(viewer.layers["clip inactive"].data))
-    assert widget.worker is worker and widget.outcome.result is result
+    assert widget.worker is worker and widget.session.outcome.result is result
 
     # a human flips an object to inactive: its pixels move layers and the table says why
     k = int(np.bincount(np.asarray(active.data).ravel(), minlength=4)[1:].argmax()) + 1
@@ -104,7 +104,7 @@ def test_run_review_and_regate(make_napari_viewer, qtbot, model_dir) -> None:
     viewer.dims.set_current_step(0, 1)
     other = k % 3 + 1
     active.paint((1, 3, 3), other)
-    box.threshold.setValue(0.5)
+    box.threshold.value = 0.5
     assert not np.any(np.asarray(active.data) == k)
     assert not widget.table.is_active(k - 1)
     assert "by you" in widget.table.item(k - 1, 3).text()
@@ -120,12 +120,12 @@ def test_bad_input_is_explained_and_nothing_runs(make_napari_viewer, model_dir) 
     viewer = make_napari_viewer()
     viewer.add_image(np.zeros((2, 32, 32, 3), np.uint8), name="clip", rgb=True)
     widget = _widget(viewer)
-    widget.action_box.objects.setText("knife")
+    widget.action_box.objects.value = "knife"
     widget.action_box.checkpoint.edit.setText(str(model_dir))
     assert widget.run() is None
     assert "narration" in widget.status.text()
-    widget.action_box.narration.setText("cut apple")
-    widget.action_box.objects.setText("knife, knife")
+    widget.action_box.narration.value = "cut apple"
+    widget.action_box.objects.value = "knife, knife"
     assert widget.run() is None
     assert "repeated: knife" in widget.status.text()
     assert "clip active" not in viewer.layers
@@ -137,6 +137,6 @@ def test_cancel_stops_the_run(make_napari_viewer, qtbot, model_dir) -> None:
     widget = _widget_on(viewer, frames, "long", model_dir, "cut apple", "knife, apple")
     widget._progress.changed.connect(lambda *a: widget.cancel_button.click())
     _run(widget, qtbot)
-    assert widget.outcome is None
+    assert widget.session.outcome is None
     assert "cancelled" in widget.status.text()
     assert "long active" not in viewer.layers

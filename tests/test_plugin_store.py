@@ -69,7 +69,7 @@ def test_sample_edits_and_flags_reach_the_store(make_napari_viewer, qtbot, tmp_p
         record = store.activity(store.actions()[0].id)[store.object_id(names[k])]
         assert record.active is True and record.source is Source.HUMAN
         assert store.can_undo
-    assert active.metadata["actionvos"]["unsaved"] is False
+    assert widget.session.unsaved is False
 
 
 def test_writer_contribution_and_a_store_of_another_clip(make_napari_viewer, tmp_path) -> None:

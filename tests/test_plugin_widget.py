@@ -28,6 +28,20 @@ def test_widget_is_in_the_plugins_menu(make_napari_viewer) -> None:
     assert any(isinstance(w, SegmentWidget) for w in docked), docked
 
 
+def test_widget_is_in_layers_segment_actionvos(make_napari_viewer) -> None:
+    viewer = make_napari_viewer()
+    menus = {a.text(): a.menu() for a in viewer.window._qt_window.menuBar().actions()}
+    segment = next(a.menu() for a in menus["&Layers"].actions() if a.text() == "Segment")
+    ours = next(a.menu() for a in segment.actions() if a.text() == "ActionVOS")
+    (entry,) = [a for a in ours.actions() if a.text()]
+    assert entry.text() == "ActionVOS segment (ActionVOS)"
+    entry.trigger()
+    from actionvos_napari.widget import SegmentWidget
+
+    docked = list(viewer.window.dock_widgets.values())
+    assert any(isinstance(w, SegmentWidget) for w in docked), docked
+
+
 def test_widget_shows_facts_of_the_sample_clip(make_napari_viewer) -> None:
     viewer = make_napari_viewer()
     viewer.open_sample("actionvos-napari", "kitchen")
@@ -46,7 +60,13 @@ def test_widget_shows_facts_of_the_sample_clip(make_napari_viewer) -> None:
     # the table explains the pseudo-labels before any model runs
     names = active.metadata["actionvos"]["object_names"]
     assert widget.table.rowCount() == len(names)
-    assert widget.action_box.objects.text() == ", ".join(names)
+    assert widget.action_box.objects.value == ", ".join(names)
+    # each mask layer says what its labels are (napari shows features under the cursor)
+    for layer in (active, inactive):
+        assert list(layer.features["index"]) == list(range(1, len(names) + 1))
+        assert list(layer.features["name"]) == names
+        assert list(layer.features["active"]) == active.metadata["actionvos"]["active"]
+        assert list(layer.features["source"]) == ["pseudo-label"] * len(names)
     for row, flag in enumerate(active.metadata["actionvos"]["active"]):
         assert widget.table.is_active(row) == flag
         why = widget.table.item(row, 3).text()
@@ -132,4 +152,18 @@ def test_reader_opens_an_actionvos_dataset_with_masks(make_napari_viewer, tmp_pa
     assert active.shape == (2, 48, 64)
     assert set(np.unique(active)) == {0, 1} and set(np.unique(inactive)) == {0, 2}
     widget = _dock(viewer)
-    assert widget.action_box.narration.text() == "cut apple"
+    assert widget.action_box.narration.value == "cut apple"
+
+
+def test_review_window_shows_several_table_rows(make_napari_viewer, qtbot) -> None:
+    from actionvos_napari.window import REVIEW_SIZE, fit_window
+
+    viewer = make_napari_viewer(show=True)
+    viewer.open_sample("actionvos-napari", "kitchen")
+    widget = _dock(viewer)
+    size = fit_window(viewer)
+    assert size == REVIEW_SIZE  # Xvfb's screen is larger than the review size
+    qtbot.waitUntil(lambda: widget.table.viewport().height() > 0, timeout=5_000)
+    qtbot.wait(100)
+    rows = widget.table.viewport().height() // widget.table.rowHeight(0)
+    assert rows >= 6, rows

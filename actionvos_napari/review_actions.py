@@ -1,0 +1,78 @@
+"""What the review controls do: select an object, step frames, toggle, pick the next one.
+
+Functions over the widget's public parts (``pair``, ``rows``, ``publish``, ``table``,
+``status``, ``viewer``), so the widget module stays an arrangement of sections.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from actionvos_napari.layers import META
+from actionvos_napari.linked_undo import same_layer
+from actionvos_napari.review_order import next_to_review as pick_next
+
+
+def select_object(widget: Any, index: int) -> None:
+    """Select object ``index``'s label in the layer that holds it; show its first frame."""
+    pair, rows = widget.pair, widget.rows
+    if pair is None or rows is None:
+        return
+    k = index + 1
+    frames = {}
+    for layer in (pair.active, pair.inactive):
+        hit = (np.asarray(layer.data) == k).reshape(layer.data.shape[0], -1).any(axis=1)
+        frames[id(layer)] = np.flatnonzero(hit)
+    on = [lyr for lyr in (pair.active, pair.inactive) if frames[id(lyr)].size]
+    layer = on[0] if on else pair.active
+    for lyr in (pair.active, pair.inactive):
+        lyr.selected_label = k
+    widget.viewer.layers.selection.active = layer
+    if on:
+        first = int(min(frames[id(lyr)][0] for lyr in on))
+        widget.viewer.dims.set_current_step(0, first)
+        widget.status.setText(f"{rows.names[index]}: first seen on frame {first}")
+    else:
+        widget.status.setText(f"{rows.names[index]} has no pixels in any frame")
+
+
+def step_frame(viewer: Any, delta: int) -> None:
+    """Move the frame slider by ``delta``, staying inside the clip."""
+    n = int(viewer.dims.nsteps[0])
+    frame = int(viewer.dims.current_step[0]) + delta
+    viewer.dims.set_current_step(0, min(max(frame, 0), n - 1))
+
+
+def toggle_selected(widget: Any) -> None:
+    """Flip active/inactive for the label selected in the selected mask layer."""
+    layer = widget.viewer.layers.selection.active
+    pair, rows = widget.pair, widget.rows
+    mine = pair is not None and any(same_layer(layer, lyr) for lyr in (pair.active, pair.inactive))
+    if rows is None or not mine:
+        widget.status.setText("select an ActionVOS mask layer and a label to toggle it")
+        return
+    index = int(layer.selected_label) - 1
+    if not 0 <= index < len(rows.names):
+        widget.status.setText(f"label {layer.selected_label} is not one of the objects")
+        return
+    widget.table.check(index, not rows.active[index])
+
+
+def next_to_review(widget: Any) -> int | None:
+    """Select the next object to review and record it as reviewed; returns its index."""
+    if widget.rows is None:
+        return None
+    index = pick_next(widget.rows, float(widget.action_box.threshold.value))
+    if index is None:
+        widget.status.setText("every object has been reviewed")
+        return None
+    widget.rows.reviewed.add(index)
+    if widget.pair is not None:
+        for layer in (widget.pair.active, widget.pair.inactive):
+            layer.metadata[META]["reviewed"] = sorted(widget.rows.reviewed)
+    widget.publish(widget.rows)
+    widget.table.selectRow(widget.table.row_of(index))
+    widget.select_object(index)
+    return index

@@ -1,0 +1,85 @@
+"""What one annotation session holds: the model cache, the last run and the edit counter.
+
+The widget owns exactly one :class:`Session`; nothing lives at module level, so two viewers
+with two widgets never share a model or an unsaved flag. The model is named by a string that
+:func:`actionvos.engine.loader.resolve_checkpoint` understands (a folder, a ``.pth``, or a bare
+name found in the checkpoint directories), so a registry of named models plugs in unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from actionvos.engine.loader import load_engine
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One model run, validated by the action form before it reaches a worker."""
+
+    narration: str
+    objects: tuple[str, ...]
+    model: str  # folder, .pth, or a name in the checkpoint directories
+    text_encoder: str | None
+    device: str
+    threshold: float
+    short_side: int
+
+    def with_threshold(self, threshold: float) -> RunRequest:
+        return replace(self, threshold=float(threshold))
+
+
+class EngineCache:
+    """One loaded engine at a time, keyed by (model, text encoder, device).
+
+    Loading a model takes seconds; keeping the last one lets re-runs start at once. The lock
+    makes two overlapping workers load it only once.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    def get(self, request: RunRequest) -> Any:
+        key = (request.model, request.text_encoder, request.device)
+        with self._lock:
+            if self._key != key:
+                self._engine, self._key = None, None  # free the old model first
+                self._engine = load_engine(
+                    request.model, text_encoder=request.text_encoder, device=request.device
+                )
+                self._key = key
+            self._engine.short_side = int(request.short_side)
+            return self._engine
+
+
+@dataclass
+class Session:
+    """The widget's state between runs: engine cache, last outcome, edits since the last save."""
+
+    engines: EngineCache = field(default_factory=EngineCache)
+    outcome: Any = None  # actionvos_napari.segment_job.SegmentOutcome
+    store_path: str | None = None
+    edit_count: int = 0
+    saved_at: int = 0
+    reviewed: set[str] = field(default_factory=set)
+
+    def edited(self) -> None:
+        """A mask or flag changed (a paint stroke, a toggle, an undo)."""
+        self.edit_count += 1
+
+    @property
+    def unsaved(self) -> bool:
+        return self.edit_count != self.saved_at
+
+    def mark_saved(self, count_at_start: int) -> bool:
+        """Record a finished save; ``False`` when edits happened while it ran (still unsaved)."""
+        self.saved_at = max(self.saved_at, count_at_start)
+        return not self.unsaved
+
+    def discard(self) -> None:
+        """Forget unsaved edits (their layers were deleted or replaced)."""
+        self.saved_at = self.edit_count

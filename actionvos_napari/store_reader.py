@@ -1,0 +1,132 @@
+"""napari reader for ``.actionvos`` label stores: reopen saved work where it was left.
+
+Opening a store brings back the clip it records (lazily decoded, as the clip readers do) and
+one action's masks as the *active* and *inactive* layers, with the same label values (store
+object ids, so the same DAVIS colours), each object's flag, probability, reasons and who set
+it, and every frame's state. Saving those layers again keeps each frame's state: frames a
+person verified stay verified, model and pseudo-label frames stay what they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from napari.utils.notifications import show_warning
+
+from actionvos.errors import ActionVOSError
+from actionvos.io import open_clip
+from actionvos.store import ActionRecord, FrameState, Source, Store
+from actionvos.store.schema import DATABASE_FILE
+from actionvos_napari.layers import META, clip_layer_data, role_layers, split_active
+from actionvos_napari.model_output import check_layer_budget
+
+Reader = Callable[[str | list[str]], list[tuple]]
+
+
+def get_store_reader(path: str | list[str]) -> Reader | None:
+    """A reader for a folder that holds an ActionVOS label store, else None."""
+    if isinstance(path, list):
+        if len(path) != 1:
+            return None
+        path = path[0]
+    p = Path(path)
+    return read_store if p.is_dir() and (p / DATABASE_FILE).is_file() else None
+
+
+def _clip_layer(store: Store) -> tuple | None:
+    """The recorded clip as a layer, or None (with a warning) when it cannot be shown."""
+    recorded = store.meta.get("clip") or ""
+    if not recorded:
+        show_warning(f"{store.path} records no clip; showing its masks only")
+        return None
+    if not Path(recorded).exists():
+        show_warning(
+            f"the clip of {store.path} is missing ({recorded}); showing its masks only. Open "
+            "the clip (File › Open) to see the frames under them"
+        )
+        return None
+    try:
+        clip = open_clip(recorded)
+    except ActionVOSError as exc:
+        show_warning(f"the clip of {store.path} cannot be read ({exc}); showing its masks only")
+        return None
+    if (len(clip), clip.height, clip.width) != tuple(store.shape):
+        show_warning(
+            f"{recorded} is {len(clip)} frames of {clip.width}x{clip.height} but the store "
+            f"{store.path} is {store.shape[0]} of {store.shape[2]}x{store.shape[1]}; showing "
+            "its masks only"
+        )
+        return None
+    return clip_layer_data(clip)
+
+
+def _action(store: Store) -> ActionRecord | None:
+    """The action to show: the newest one (the last one a person worked on)."""
+    actions = store.actions()
+    return max(actions, key=lambda a: a.id) if actions else None
+
+
+def _object_facts(store: Store, action: ActionRecord | None, n_labels: int) -> dict[str, Any]:
+    """Names, flags and why, indexed by label value - 1 (label values are store ids)."""
+    known = {o.id: o.name for o in store.objects()}
+    records = store.activity(action.id) if action is not None else {}
+    names, active, probs, reasons, sources, human = [], [], [], [], [], {}
+    for k in range(1, n_labels + 1):
+        names.append(known.get(k, f"object {k}"))
+        rec = records.get(k)
+        active.append(bool(rec.active) if rec is not None and rec.active is not None else False)
+        probs.append(rec.probability if rec is not None else None)
+        sources.append(rec.source.value if rec is not None else "")
+        if rec is None:
+            reasons.append(["no flag saved"])
+        elif rec.source is Source.HUMAN:
+            reasons.append([f"set {'active' if rec.active else 'inactive'} by you"])
+            human[str(k - 1)] = bool(rec.active)
+        else:
+            reasons.append(list((rec.reasons or {}).get("reasons") or []))
+    return {
+        "object_names": names,
+        "active": active,
+        "probabilities": probs,
+        "reasons": reasons,
+        "sources": sources,
+        "human": human,
+    }
+
+
+def read_store(path: str | list[str]) -> list[tuple]:
+    """The store's clip (when it can be shown) and its newest action's two mask layers."""
+    path = Path(path[0] if isinstance(path, list) else path)
+    with Store.open(path, read_only=True) as store:
+        n, h, w = store.shape
+        check_layer_budget(n, h, w)
+        clip = _clip_layer(store)
+        clip_name = clip[1]["name"] if clip is not None else store.video
+        masks = store.read_frames(range(n))
+        n_labels = max(int(masks.max(initial=0)), max((o.id for o in store.objects()), default=0))
+        if n_labels < 256:
+            masks = masks.astype(np.uint8)
+        action = _action(store)
+        facts = _object_facts(store, action, n_labels)
+        states = [FrameState.UNLABELLED.value] * n
+        for record in store.frame_records():
+            states[record.frame] = record.state.value
+    human_frames = [t for t, s in enumerate(states) if s == FrameState.HUMAN.value]
+    extra = {
+        **{k: v for k, v in facts.items() if k not in ("object_names", "active")},
+        "narration": action.narration if action is not None else "",
+        "source": "store",
+        "store_path": str(path),
+        "action_id": action.id if action is not None else None,
+        "frame_states": states,
+        "edited_frames": human_frames,
+    }
+    act, inact = split_active(masks, facts["active"])
+    layers = role_layers(act, inact, facts["object_names"], facts["active"], clip_name, extra)
+    if clip is not None:
+        clip[1]["metadata"][META].update(narration=extra["narration"])
+        layers.insert(0, clip)
+    return layers
