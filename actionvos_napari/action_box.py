@@ -6,19 +6,19 @@ from pathlib import Path
 
 from magicgui.widgets import ComboBox, Container, FileEdit, FloatSpinBox, LineEdit, SpinBox
 from qtpy.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from actionvos.engine.postprocess import POSITIVE_THRESHOLD
-from actionvos.engine.preprocess import SHORT_SIDE
 from actionvos.errors import InputError
+from actionvos.registry import LITE, list_models
 from actionvos_napari.session import RunRequest
 
 CHECKPOINT_FILTER = "Checkpoints (*.pth *.pt *.safetensors);;All files (*)"
@@ -37,12 +37,18 @@ def parse_objects(text: str) -> list[str]:
 
 
 class _PathRow(QWidget):
-    """A line edit with two browse buttons: a checkpoint file, or a model folder."""
+    """The model: a name from the registry (``actionvos models``: the shipped Lite first, then
+    official checkpoints and saved or fine-tuned versions), or a checkpoint file or model
+    folder picked with the two browse buttons."""
 
     def __init__(self, placeholder: str) -> None:
         super().__init__()
-        self.edit = QLineEdit()
+        self.combo = QComboBox()
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.NoInsert)
+        self.edit = self.combo.lineEdit()
         self.edit.setPlaceholderText(placeholder)
+        self.refresh()
         self.file_button = QPushButton("file…")
         self.file_button.setToolTip("an official ActionVOS/ReferFormer checkpoint file")
         self.file_button.clicked.connect(self._browse_file)
@@ -51,8 +57,18 @@ class _PathRow(QWidget):
         self.folder_button.clicked.connect(self._browse_folder)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for w in (self.edit, self.file_button, self.folder_button):
+        row.addWidget(self.combo, 1)
+        for w in (self.file_button, self.folder_button):
             row.addWidget(w)
+
+    def refresh(self) -> None:
+        """Offer the registry's models by name (the text typed so far is kept)."""
+        current = self.edit.text()
+        self.combo.clear()
+        for entry in list_models():
+            self.combo.addItem(entry.name)
+            self.combo.setItemData(self.combo.count() - 1, f"{entry.kind}: {entry.description}", 3)
+        self.edit.setText(current or (LITE if self.combo.findText(LITE) >= 0 else ""))
 
     def _browse_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -105,13 +121,14 @@ class ActionBox(QGroupBox):
             tooltip="objects whose positive probability is below θ are inactive",
         )
         self.short_side = SpinBox(
-            value=SHORT_SIDE,
-            min=32,
+            value=0,
+            min=0,
             max=2160,
             step=32,
-            label="Resolution (px)",
-            tooltip=f"frames are resized so their short side is this long; {SHORT_SIDE} is what "
-            "the model was trained and evaluated at, smaller is faster on a CPU",
+            label="Resolution (0 = model's)",
+            tooltip="frames are resized so their short side is this long (pixels); 0 uses the "
+            "resolution the model was trained at (360 px for the official models, 192 px for "
+            "Lite); smaller is faster on a CPU",
         )
         self.form = Container(
             widgets=[self.narration, self.objects, self.text_encoder, self.device,
@@ -143,5 +160,5 @@ class ActionBox(QGroupBox):
             text_encoder=encoder if encoder not in ("", ".") else None,
             device=str(self.device.value),
             threshold=float(self.threshold.value),
-            short_side=int(self.short_side.value),
+            short_side=int(self.short_side.value) or None,
         )

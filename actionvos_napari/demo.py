@@ -1,6 +1,9 @@
-"""``actionvos-demo``: open napari with the plugin on the synthetic kitchen clip.
+"""``actionvos-demo``: open napari with the plugin on the synthetic kitchen clip and run the
+shipped ActionVOS-Lite on it at once.
 
-This is the README's first command. It needs no checkpoint and no network.
+This is the README's first command. It needs no checkpoint and no network: the model is the
+Lite weights shipped in the package, its encoders come from their pip packages. The run goes
+through the widget's own Run (a worker thread with progress), so the window stays live.
 """
 
 from __future__ import annotations
@@ -14,18 +17,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--screenshot", metavar="PNG", help="save a screenshot of the window to PNG and quit"
     )
+    parser.add_argument(
+        "--no-run", action="store_true", help="open without running the model (pseudo-labels)"
+    )
+    parser.add_argument("--frame", type=int, default=30, help="frame shown in a screenshot")
     args = parser.parse_args(argv)
 
     import napari
+    from qtpy.QtWidgets import QApplication
+
+    from actionvos_napari.window import fit_window
 
     viewer = napari.Viewer(title="ActionVOS demo")
     viewer.open_sample("actionvos-napari", "kitchen")
-    viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
+    _, widget = viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
+    fit_window(viewer)
+    if not args.no_run:
+        # The sample's pseudo-label layers are replaced by the model's own masks.
+        for layer in [lyr for lyr in viewer.layers if lyr.name.endswith(("active", "inactive"))]:
+            viewer.layers.remove(layer)
+        widget.session.discard()
+        worker = widget.run()
+        if worker is None:  # the widget already said why (a notification)
+            return 1
     if args.screenshot:
-        from qtpy.QtWidgets import QApplication
+        if not args.no_run:
+            from qtpy.QtCore import QEventLoop
 
-        viewer.window._qt_window.resize(1500, 900)
-        viewer.dims.set_current_step(0, 30)
+            loop = QEventLoop()
+            widget.run_done.connect(loop.quit)
+            loop.exec_()
+        viewer.dims.set_current_step(0, args.frame)
+        from napari.utils.notifications import notification_manager
+
+        notification_manager.records.clear()  # no toasts over the picture
         for _ in range(5):
             QApplication.processEvents()
         viewer.screenshot(args.screenshot, canvas_only=False)

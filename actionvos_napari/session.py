@@ -21,11 +21,11 @@ class RunRequest:
 
     narration: str
     objects: tuple[str, ...]
-    model: str  # folder, .pth, or a name in the checkpoint directories
+    model: str  # "lite", a registry name, a model folder or an official .pth
     text_encoder: str | None
     device: str
     threshold: float
-    short_side: int
+    short_side: int | None  # None: the model's own working resolution
 
     def with_threshold(self, threshold: float) -> RunRequest:
         return replace(self, threshold=float(threshold))
@@ -52,7 +52,8 @@ class EngineCache:
                     request.model, text_encoder=request.text_encoder, device=request.device
                 )
                 self._key = key
-            self._engine.short_side = int(request.short_side)
+            own = int(getattr(self._engine.net.config, "short_side", 360))
+            self._engine.short_side = int(request.short_side or own)
             return self._engine
 
 

@@ -48,8 +48,8 @@ def test_a_sequence_folder_of_the_inference_layout_opens_with_its_prompts(
     viewer = make_napari_viewer()
     viewer.open(str(folder), plugin="actionvos-napari")
     _, widget = viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
-    assert widget.action_box.narration.text() == NARRATION
-    assert widget.action_box.objects.text() == "bread, cereal bag"
+    assert widget.action_box.narration.value == NARRATION
+    assert widget.action_box.objects.value == "bread, cereal bag"
 
 
 def test_a_dataset_shaped_folder_without_a_split_file_opens_as_frames(tmp_path):

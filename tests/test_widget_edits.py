@@ -222,7 +222,9 @@ def test_the_action_form_is_a_magicgui_form(make_napari_viewer, qtbot, tmp_path)
     box = widget.action_box
     labels = [w.label for w in box.form]
     assert labels == ["Narration", "Objects", "Text encoder", "Device", "Threshold θ",
-                      "Resolution (px)"]  # fmt: skip
+                      "Resolution (0 = model's)"]  # fmt: skip
+    # the registry offers the shipped model by name, and it is the default
+    assert box.checkpoint.text() == "lite" and box.checkpoint.combo.findText("lite") >= 0
     qtbot.keyClicks(box.narration.native, "Cut   apple")
     qtbot.keyClicks(box.objects.native, "knife; apple")
     box.checkpoint.edit.setText("lite")
@@ -233,6 +235,7 @@ def test_the_action_form_is_a_magicgui_form(make_napari_viewer, qtbot, tmp_path)
         "lite",
     )
     assert request.text_encoder is None
+    assert request.short_side is None  # 0: the model's own resolution
     box.text_encoder.value = tmp_path
     box.device.value = "cpu"
     request = box.request()
