@@ -28,6 +28,7 @@ import os
 import platform
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -258,11 +259,12 @@ def lite_section(cfg: CheckConfig, lite: gm.LiteModel) -> dict:
     return out
 
 
+#: (device, precision, steps in all) -> a fresh network, its tokenizer, clips and settings.
 TrainJob = Callable[[str, str, int], tuple]
 
 
 def lite_train_job(cfg: CheckConfig, lite: gm.LiteModel) -> TrainJob:
-    """(device, precision, timed steps) -> a fresh Lite, its tokenizer, clips, settings."""
+    """A :data:`TrainJob` for Lite (its own recipe: frozen encoders, Lite's resolution)."""
     from actionvos.checkpoints import load
     from actionvos.engine.loader import tokenizer_for
     from actionvos.training import AugmentSettings
@@ -271,7 +273,7 @@ def lite_train_job(cfg: CheckConfig, lite: gm.LiteModel) -> TrainJob:
     def job(device: str, precision: str, steps: int) -> tuple:
         net = load(lite.path)
         settings = lite_train_settings(
-            cfg.train_warm + steps,
+            steps,
             device=device,
             precision=precision,
             augment=AugmentSettings.for_short_side(cfg.lite_train_short_side),
@@ -291,7 +293,7 @@ def big_train_job(cfg: CheckConfig, model: Path) -> TrainJob:
 
     def job(device: str, precision: str, steps: int) -> tuple:
         settings = TrainSettings(
-            steps=cfg.train_warm + steps,
+            steps=steps,
             seed=0,
             device=device,
             precision=precision,
@@ -303,21 +305,25 @@ def big_train_job(cfg: CheckConfig, model: Path) -> TrainJob:
     return job
 
 
-def train_section(cfg: CheckConfig, tmp: Path, name: str, model: str, job: TrainJob) -> dict:
+def train_section(
+    cfg: CheckConfig, tmp: Path, name: str, model: str, weights: str, job: TrainJob
+) -> dict:
     """Trainer steps/s of one model: bf16 and fp32 on the device, fp32 on the CPU."""
     runs = [
         ("device_bf16", cfg.device, "bf16", cfg.train_steps),
         ("device_fp32", cfg.device, "fp32", cfg.train_steps),
         ("cpu", "cpu", "fp32", cfg.cpu_train_steps),
     ]
-    rec: dict[str, Any] = {"model": model}
+    rec: dict[str, Any] = {"model": model, "weights": weights}
     for key, device, precision, steps in runs:
         if key == "cpu" and torch.device(cfg.device).type == "cpu":
             rec[key] = {**rec["device_fp32"], "note": "the device is the CPU: same run"}
             continue
-        net, tokenizer, clips, settings = job(device, precision, steps)
+        # One untimed step on the CPU is enough: no kernels to select, and it is slow.
+        warm = cfg.train_warm if key != "cpu" else min(1, cfg.train_warm)
+        net, tokenizer, clips, settings = job(device, precision, warm + steps)
         where = tmp / f"train-{name}-{key}"
-        rec[key] = gm.train_rate(net, tokenizer, clips, settings, where, cfg.train_warm, steps)
+        rec[key] = gm.train_rate(net, tokenizer, clips, settings, where, warm, steps)
         del net
     rate = {k: rec[k]["steps_per_s"] for k in ("device_bf16", "device_fp32", "cpu")}
     rec["bf16_over_fp32"] = rate["device_bf16"] / rate["device_fp32"]
@@ -450,7 +456,7 @@ def print_tables(report: dict) -> None:
                 continue
             rec = train[name]
             print(
-                f"  {rec['model']:<40} {rec['device_bf16']['steps_per_s']:>7.2f} "
+                f"  {rec['model']:<10} {rec['device_bf16']['steps_per_s']:>7.2f} "
                 f"{rec['device_fp32']['steps_per_s']:>7.2f} {rec['cpu']['steps_per_s']:>7.2f}"
             )
     print("\ntargets")
@@ -475,12 +481,14 @@ def run_section(report: dict, key: str, fn: Callable[[], Any], out: Path) -> Non
     print(f"[{key}]", flush=True)
     head, _, tail = key.partition(".")
     where = report.setdefault(head, {}) if tail else report
+    start = time.perf_counter()
     try:
         where[tail or head] = fn()
     except Exception:
         text = traceback.format_exc()
         print(text, file=sys.stderr, flush=True)
         report["errors"][key] = text
+    report["section_seconds"][key] = time.perf_counter() - start
     write_json(out, report)
 
 
@@ -520,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / "gpu_check.json"
     config = {k: v for k, v in dataclasses.asdict(cfg).items()}
-    report: dict[str, Any] = {"config": config, "errors": {}}
+    report: dict[str, Any] = {"config": config, "errors": {}, "section_seconds": {}}
     report["environment"] = environment(device)
     print(json.dumps(report["environment"]), flush=True)
     with tempfile.TemporaryDirectory(prefix="gpu_check_") as name:
@@ -546,12 +554,14 @@ def main(argv: list[str] | None = None) -> int:
             (
                 "train.lite",
                 lambda: train_section(
-                    cfg, tmp, "lite", lite().weights, lite_train_job(cfg, lite())
+                    cfg, tmp, "lite", "lite", lite().weights, lite_train_job(cfg, lite())
                 ),
             ),
             (
                 "train.big",
-                lambda: train_section(cfg, tmp, "big", cfg.backbone, big_train_job(cfg, model)),
+                lambda: train_section(
+                    cfg, tmp, "big", cfg.backbone, "recipe", big_train_job(cfg, model)
+                ),
             ),
         ]
         for key, job in jobs:

@@ -43,7 +43,9 @@ from bench.gpu_measure import copy_minilm_config
 
 carry = Path(sys.argv[1])
 src = Path(platformdirs.__file__).parent
-shutil.copytree(src, carry / "site" / src.name, dirs_exist_ok=True)
+shutil.copytree(
+    src, carry / "site" / src.name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+)
 print("copied", src, "and", copy_minilm_config(carry / "minilm"))
 EOF
     du -sh "$CARRY"
