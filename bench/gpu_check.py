@@ -13,7 +13,9 @@ Driven by ``bench/gpu_check.sh`` (see there for how to run it on the lent GPU). 
 
 ``--smoke`` runs the same code on the CPU at tiny sizes (R50 with a one-layer text encoder,
 2 frames of 64x96) in about a minute and writes the same JSON keys; bf16 there runs as fp32
-(the engine and trainer use bf16 autocast only on CUDA), which the JSON says per figure.
+(the engine and trainer use bf16 autocast only on CUDA), which the JSON says per figure;
+``inference_cpu_bf16`` then runs the network itself under CPU bf16 autocast, so the bf16
+dtype paths are exercised without a GPU.
 Figures are measurements: missing a target prints FAIL but exits 0; a crash in a section keeps
 its traceback (stderr and the JSON's ``errors``), the other sections still run, exit code 1.
 """
@@ -220,6 +222,14 @@ def inference_section(cfg: CheckConfig, engines: dict[str, Any]) -> list[dict]:
         rows.append(row)
         print(f"  inference N={n}: done", flush=True)
     return rows
+
+
+def probe_section(cfg: CheckConfig, engines: dict[str, Any]) -> dict:
+    """On the CPU only, where the engine runs bf16 as fp32: the network under CPU autocast."""
+    if engines["bf16"].precision == "bf16":
+        return {"skipped": "bf16 ran in the engine on this device (see inference)"}
+    frames = synthetic_frames(cfg.frames, *cfg.frame_size)
+    return gm.cpu_bf16_probe(engines["fp32"], frames, max(cfg.objects))
 
 
 def memory_section(cfg: CheckConfig, engines: dict[str, Any]) -> dict:
@@ -432,6 +442,13 @@ def print_tables(report: dict) -> None:
                 f"{bf['agreement']:.4%} {'same' if bf['same_active'] else 'DIFFER'} "
                 f"({b16['precision_ran']})"
             )
+    probe = report.get("inference_cpu_bf16")
+    if probe and "skipped" not in probe:
+        print(
+            f"cpu bf16 autocast probe, N={probe['objects']}: mask sign agreement "
+            f"{probe['mask_sign_agreement']:.4%}, max|dlogit| {probe['max_dlogit']:.2g}, "
+            f"same query {probe['same_query']}, same active {probe['same_active']}"
+        )
     memory = report.get("memory")
     if memory:
         print(f"\npeak memory vs clip length, N={memory['objects']} (MB above the model)")
@@ -549,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
 
         jobs: list[tuple[str, Callable[[], Any]]] = [
             ("inference", lambda: inference_section(cfg, engines())),
+            ("inference_cpu_bf16", lambda: probe_section(cfg, engines())),
             ("memory", lambda: memory_section(cfg, engines())),
             ("lite", lambda: lite_section(cfg, lite())),
             (
@@ -565,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ]
         for key, job in jobs:
-            if key.partition(".")[0] not in args.sections:
+            if key.partition(".")[0].partition("_")[0] not in args.sections:
                 continue
             if key.startswith(("lite", "train")) and "engines" in state:
                 del state["engines"]  # free the device for the sections that follow

@@ -192,6 +192,44 @@ def warm_up(engine: Any, frames: np.ndarray) -> None:
     engine.clear_cache()
 
 
+def cpu_bf16_probe(engine: Any, frames: np.ndarray, n: int) -> dict:
+    """The network alone (the engine keeps bf16 for CUDA) under CPU bf16 autocast against
+    fp32, on the engine's own inputs: dtype mismatches of the bf16 path show up without a
+    GPU. CPU autocast casts other ops than CUDA's, so this is a probe, not the GPU figure."""
+    from actionvos.engine.postprocess import gather_queries, positive_probs, select_queries
+    from actionvos.engine.preprocess import preprocess_frame
+    from actionvos.engine.prompts import build_prompts
+    from actionvos.engine.tokenizer import encode
+    from actionvos.network import TextFeatures
+
+    net = engine.net
+    ids = [encode(engine.tokenizer, p)[None] for p in build_prompts(OBJECTS[:n], NARRATION)]
+    x = torch.stack([preprocess_frame(f, engine.short_side) for f in frames])
+
+    @torch.inference_mode()
+    def forward() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        vis = net.encode_visual(x)
+        items = [net.encode_text(i, torch.ones_like(i)) for i in ids]
+        out = net.decode(vis, items[0] if n == 1 else TextFeatures.cat(items), with_aux=False)
+        q, _ = select_queries(out["pred_logits"])
+        logits = gather_queries(out["pred_masks"], q).float()
+        return q, positive_probs(out["pred_positives"]).float(), logits
+
+    q32, p32, m32 = forward()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        q16, p16, m16 = forward()
+    th = engine.threshold
+    return {
+        "ran": "network under torch.autocast('cpu', bfloat16) vs fp32",
+        "objects": n,
+        "mask_sign_agreement": float(((m32 > 0) == (m16 > 0)).float().mean()),
+        "max_dlogit": float((m32 - m16).abs().max()),
+        "same_query": bool(torch.equal(q32, q16)),
+        "max_dpositive": float((p32 - p16).abs().max()),
+        "same_active": bool(torch.equal(p32 >= th, p16 >= th)),
+    }
+
+
 # ------------------------------------------------------------------------------- training
 def train_rate(
     net: torch.nn.Module,

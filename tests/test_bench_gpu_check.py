@@ -81,6 +81,11 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
         # bf16 autocast exists only on CUDA in the engine: the figure says it ran fp32.
         assert row["batched_bf16"]["precision_ran"] == "fp32"
 
+    # The network itself did run under CPU bf16 autocast (forward, all objects).
+    probe = report["inference_cpu_bf16"]
+    assert probe["objects"] == max(gpu_check.SMOKE.objects)
+    assert 0.0 <= probe["mask_sign_agreement"] <= 1.0 and probe["max_dlogit"] > 0.0
+
     memory = report["memory"]
     assert {(r["mode"], r["frames"]) for r in memory["rows"]} == {
         (m, t) for m in gpu_check.MODES for t in gpu_check.SMOKE.long_frames
