@@ -58,8 +58,12 @@ def synthetic_frames(count: int, height: int, width: int) -> np.ndarray:
     return frames
 
 
-def build_model(folder: Path, backbone: str) -> None:
-    """Save a random-weight model (fixture init recipe, objects made active) and tokenizer."""
+def build_model(folder: Path, backbone: str, text_config: dict | None = None) -> None:
+    """Save a random-weight model (fixture init recipe, objects made active) and tokenizer.
+
+    ``text_config`` is the RoBERTa size (default :data:`TINY_TEXT`; ``bench/gpu_check.py``
+    passes roberta-base's so the GPU figures include the official text encoder's cost).
+    """
     import torch
 
     from actionvos.checkpoints import save
@@ -69,7 +73,8 @@ def build_model(folder: Path, backbone: str) -> None:
     from actionvos.network import ActionVOSNet, ModelConfig
 
     torch.manual_seed(0)
-    net = ActionVOSNet(ModelConfig(backbone=backbone, text_config=dict(TINY_TEXT)))
+    text = dict(TINY_TEXT if text_config is None else text_config)
+    net = ActionVOSNet(ModelConfig(backbone=backbone, text_config=text))
     apply_recipe(net, {"positive_cls_embed.3.bias": 1.51})
     save(net, None, folder)
     build_byte_bpe_tokenizer(folder / "tokenizer", build_prompts(OBJECTS, NARRATION) * 3, 1000)
