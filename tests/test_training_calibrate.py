@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from lite_models import fresh_lite
 
 from actionvos.checkpoints import save
 from actionvos.engine.loader import load_engine
 from actionvos.network import ModelConfig
 from actionvos.training.calibrate import calibrate_threshold, write_threshold
 from actionvos.training.lite import synthetic_eval_clips
-from lite_models import fresh_lite
 
 
 @pytest.mark.slow
