@@ -234,8 +234,8 @@ def run_finetune(
     write_json(out / VERSION_FILE, record.as_dict())
     if request.record_in_stores:
         result.warnings += record_in_stores(data, record, out)
-    if request.select and request.out is None:
-        select(out.name)
+    if request.select:
+        select(out.name if request.out is None else str(out.resolve()))
         result.selected = True
     return result
 

@@ -194,6 +194,11 @@ def rollback(root: Path | None = None) -> str:
             "no fine-tuned version is selected, so there is nothing to roll back "
             f"(the default is {LITE}); `actionvos models` lists the versions"
         )
+    if not any(f.name == current for f, _ in list_versions(root)):
+        raise InputError(
+            f"the default model {current!r} is not a fine-tuned version, so there is no parent "
+            "to roll back to; select one by name with `actionvos models --select NAME`"
+        )
     _, record = find_version(current, root)
     parent = record.parent
     try:
