@@ -104,10 +104,12 @@ def wrap(net: nn.Module, world: World, device: torch.device) -> nn.Module:
         return module
     from torch.nn.parallel import DistributedDataParallel
 
-    ids = [device.index if device.index is not None else torch.cuda.current_device()]
+    ids = None
+    if device.type == "cuda":
+        ids = [device.index if device.index is not None else torch.cuda.current_device()]
     return DistributedDataParallel(
         module,
-        device_ids=ids if device.type == "cuda" else None,
+        device_ids=ids,
         # Presets freeze most of the network; what stays unused in a step must not stall
         # the gradient reduction.
         find_unused_parameters=True,
