@@ -148,3 +148,24 @@ def test_a_store_without_labels_to_train_on_is_refused(tmp_path) -> None:
     with pytest.raises(InputError, match="no labelled frames to train on") as err:
         read_store(store.path)
     assert isinstance(err.value, ActionVOSError)
+
+
+def test_each_action_gives_its_own_samples_with_the_hand_object_weights(tmp_path) -> None:
+    from actionvos.labeling.weights import RAW_HAND_AND_NARRATION
+
+    path = truth_store(7, tmp_path)
+    with Store.open(path) as store:
+        (first,) = store.actions()
+        store.update_action(first.id, end_frame=2, record=False)
+        second = store.add_action("wash " + first.noun, 3, 5)
+        for obj in store.objects():
+            store.set_activity(second, obj.id, obj.name == first.noun)
+    data = read_store(path, SampleOptions(holdout_every=0))
+    assert [(c.narration, c.frames.shape[0]) for c in data.train] == [
+        (first.narration, 3),
+        ("wash " + first.noun, 3),
+    ]
+    washed = data.train[1]
+    assert washed.positive == [name == first.noun for name in washed.object_names]
+    # The stored VISOR-HOS boxes feed the weight maps: narration objects inside a box get 4.
+    assert (data.train[0].raw_weights == RAW_HAND_AND_NARRATION).any()
