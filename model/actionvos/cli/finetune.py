@@ -31,7 +31,12 @@ def register(subparsers) -> None:  # noqa: ANN001
     )
     p.add_argument("stores", nargs="+", metavar="STORE", help="label stores (<clip>.actionvos)")
     p.add_argument("--model", default="lite", help="lite (default), a model name or a path")
-    p.add_argument("--out", type=Path, default=None, help="version folder (default: registry)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="version folder (default: <checkpoint dir>/finetuned/<name>)",
+    )
     p.add_argument(
         "--preset",
         choices=list(PRESETS),
