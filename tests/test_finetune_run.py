@@ -149,3 +149,10 @@ def test_a_cancelled_run_still_writes_a_usable_version(home) -> None:
     assert result.cancelled and result.steps == 1
     assert json.loads((result.path / "version.json").read_text())["cancelled"] is True
     load_engine(str(result.path), device="cpu")
+
+
+def test_a_time_limit_ends_the_run_as_finished(home) -> None:
+    parent, stores = home
+    result = run_finetune(request(parent, stores, steps=None, minutes=0.001))
+    assert not result.cancelled and 1 <= result.steps < 5
+    assert read_version(result.path).steps == result.steps
