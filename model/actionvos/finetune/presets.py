@@ -15,7 +15,11 @@ presets open the network from the top down:
   encoder never trains, an official backbone trains at its lower learning rate).
 
 In ``heads`` and ``decoder`` the backbone and the text encoder are frozen. The default
-(:data:`DEFAULT_PRESET`) was chosen with ``bench/finetune.py`` (see the project notes).
+(:data:`DEFAULT_PRESET`) was chosen with ``bench/finetune.py``: 10 CPU minutes on four novel
+clips from a partly trained Lite that gated every object off, ``heads`` changed nothing,
+``decoder`` turned the most held-out objects on (accuracy 70.8 -> 87.5 on held-out frames,
++6.0 on other novel clips) ahead of ``full`` (fewer steps in the same time). Re-measure on
+the shipped weights.
 """
 
 from __future__ import annotations
