@@ -5,7 +5,9 @@ that exists, then a bare name in the checkpoint directories
 (:func:`actionvos.paths.checkpoint_dirs`).
 Listing scans those directories for official ``.pth`` files and for our model folders
 (``model.safetensors`` + ``config.json``); a folder that a training run wrote (``training.json``)
-is shown with its parent and step count.
+is shown with its parent and step count, and fine-tuned versions (``finetuned/<name>``, see
+:mod:`actionvos.finetune.versions`) with their parent, preset and before/after gIoU. A model
+asked for without a name is the selected version, or ``lite`` when none is selected.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class ModelEntry:
     description: str
     tokenizer: Path | None = None
     parent: str | None = None
+    selected: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -42,6 +45,7 @@ class ModelEntry:
             "description": self.description,
             "tokenizer": None if self.tokenizer is None else str(self.tokenizer),
             "parent": self.parent,
+            "selected": self.selected,
         }
 
 
@@ -87,8 +91,50 @@ def _describe_trained(folder: Path) -> str:
     )
 
 
+def _describe_version(record) -> str:  # noqa: ANN001  (a finetune.versions.VersionRecord)
+    def giou(m: dict | None) -> str:
+        v = None if m is None else m.get("giou")
+        return "?" if v is None else f"{100 * v:.1f}"
+
+    return (
+        f"fine-tuned from {record.parent} ({record.preset}, {record.steps} steps); "
+        f"held-out gIoU {giou(record.metrics_before)} -> {giou(record.metrics_after)}"
+    )
+
+
+def _versions(folders: list[Path], seen: set[str]) -> list[ModelEntry]:
+    from actionvos.finetune.versions import FINETUNED_DIR, list_versions, selected
+
+    chosen = selected(folders[0] / FINETUNED_DIR) if folders else None
+    out = []
+    for folder in folders:
+        for path, record in list_versions(folder / FINETUNED_DIR):
+            if path.name in seen:
+                continue
+            seen.add(path.name)
+            out.append(
+                ModelEntry(
+                    path.name,
+                    "finetuned",
+                    path,
+                    _describe_version(record),
+                    None,
+                    record.parent,
+                    selected=path.name == chosen,
+                )
+            )
+    return out
+
+
+def selected_name() -> str | None:
+    """The model selected as the default (``actionvos models --select``), or None."""
+    from actionvos.finetune.versions import selected
+
+    return selected()
+
+
 def list_models(folders: list[Path] | None = None) -> list[ModelEntry]:
-    """Every model available here, the shipped Lite first."""
+    """Every model available here, the shipped Lite first, fine-tuned versions last."""
     folders = checkpoint_dirs() if folders is None else folders
     entries: list[ModelEntry] = []
     try:
@@ -100,6 +146,7 @@ def list_models(folders: list[Path] | None = None) -> list[ModelEntry]:
                 lite,
                 "ActionVOS-Lite (EfficientNet-Lite0 + MiniLM), "
                 "trained on synthetic kitchens; the default",
+                selected=selected_name() in (None, LITE),
             )
         )
     except CheckpointError:
@@ -129,11 +176,22 @@ def list_models(folders: list[Path] | None = None) -> list[ModelEntry]:
                 desc = _describe_trained(path) if kind == "trained" else "a saved actionvos model"
                 entries.append(ModelEntry(path.name, kind, path, desc, None, parent))
                 seen.add(path.name)
-    return entries
+    return entries + _versions(folders, seen)
 
 
 def resolve_model(name: str | Path | None) -> ModelEntry:
-    """The entry for ``name`` (None means ``lite``); a path is taken as it is."""
+    """The entry for ``name`` (None: the selected model, else ``lite``); a path is taken as
+    it is."""
+    if name is None:
+        chosen = selected_name()
+        if chosen not in (None, LITE):
+            try:
+                return resolve_model(chosen)
+            except CheckpointError as exc:
+                raise CheckpointError(
+                    f"the selected model {chosen!r} cannot be used ({exc}); select another "
+                    "with `actionvos models --select NAME` (or --select lite)"
+                ) from None
     if name is None or str(name) == LITE:
         return ModelEntry(LITE, "shipped", shipped_lite_dir(), "ActionVOS-Lite")
     path = Path(name).expanduser()

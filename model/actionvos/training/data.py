@@ -37,6 +37,8 @@ class TrainClip:
     narration: str
     class_ids: list[int] | None = None
     name: str = ""
+    #: bool [T, H, W]: pixels a person painted, weighted by ``TrainSettings.painted_weight``.
+    painted: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         t = self.frames.shape[0]
@@ -44,6 +46,10 @@ class TrainClip:
             raise InputError(
                 f"clip {self.name!r}: frames {self.frames.shape}, ids {self.ids.shape} and "
                 f"weights {self.raw_weights.shape} must share [T, H, W]"
+            )
+        if self.painted is not None and self.painted.shape != self.ids.shape:
+            raise InputError(
+                f"clip {self.name!r}: painted {self.painted.shape} must match ids {self.ids.shape}"
             )
         if len(self.object_names) != len(self.positive) or not self.object_names:
             raise InputError(f"clip {self.name!r}: one positive flag per object is needed")
@@ -100,6 +106,7 @@ class SampleDrawer:
         objects_per_step: int,
         augment_settings: AugmentSettings,
         seed: int,
+        painted_weight: float = 1.0,
     ) -> None:
         if len(clips) == 0:
             raise InputError("no training clips: give at least one clip with labelled frames")
@@ -107,6 +114,7 @@ class SampleDrawer:
         self.num_frames = num_frames
         self.objects_per_step = objects_per_step
         self.augment = augment_settings
+        self.painted_weight = float(painted_weight)
         self.rng = np.random.default_rng(seed)
 
     def draw(self) -> TrainStep:
@@ -116,15 +124,17 @@ class SampleDrawer:
         chosen = sorted(int(i) for i in self.rng.choice(n, k, replace=False))
         frames = sample_frames(clip.frames.shape[0], self.num_frames, self.rng)
         names = [clip.object_names[i] for i in chosen]
+        raw = clip.raw_weights[frames].astype(np.int64)
+        if clip.painted is not None:  # carried through the augmentation as a bit of the raw map
+            raw = raw + PAINTED_BIT * clip.painted[frames]
         views = from_arrays(
-            clip.frames[frames],
-            clip.ids[frames],
-            clip.raw_weights[frames],
-            build_prompts(names, clip.narration),
+            clip.frames[frames], clip.ids[frames], raw, build_prompts(names, clip.narration)
         )
         keep = [i + 1 for i in chosen if clip.positive[i]]
         views: Views = augment(views, self.augment, self.rng, keep_ids=keep)
         ids, raw = views.ids.numpy(), views.raw.numpy()
+        painted = raw >= PAINTED_BIT
+        raw = raw % PAINTED_BIT
         targets = [
             clip_target(
                 ids,
@@ -135,9 +145,16 @@ class SampleDrawer:
             )
             for i in chosen
         ]
+        if clip.painted is not None and self.painted_weight != 1.0:
+            boost = torch.from_numpy(np.where(painted, self.painted_weight, 1.0).astype(np.float32))
+            for target in targets:
+                target["weights"] = target["weights"] * boost
         frames, pixel_mask = pad_to_multiple(normalise(views.frames), PAD_DIVISOR)
         return TrainStep(frames, pixel_mask, views.captions, targets, clip.name, names)
 
+
+#: Raw weights are 1..4; ``raw + PAINTED_BIT`` marks a painted pixel while augmenting.
+PAINTED_BIT = 8
 
 #: Batches are padded like upstream's NestedTensor (``size_divisibility`` of the criterion).
 PAD_DIVISOR = 32

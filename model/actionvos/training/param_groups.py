@@ -28,13 +28,14 @@ class Group:
 
 
 def freeze(net: nn.Module, settings: TrainSettings, frozen_prefixes: tuple[str, ...] = ()) -> None:
-    """Set ``requires_grad`` by name; packaged encoders (ActionVOS-Lite) never train."""
+    """Set ``requires_grad`` by name; packaged encoders (ActionVOS-Lite) never train, and with
+    ``settings.trainable`` only the parameters under those prefixes do."""
     for name, p in net.named_parameters():
-        trainable = True
+        trainable = not settings.trainable or name.startswith(tuple(settings.trainable))
         if name.startswith("backbone.0"):
-            trainable = settings.train_backbone and not name.startswith(FROZEN_BACKBONE)
+            trainable &= settings.train_backbone and not name.startswith(FROZEN_BACKBONE)
         elif name.startswith("text_encoder."):
-            trainable = settings.train_text_encoder
+            trainable &= settings.train_text_encoder
         if name.startswith(frozen_prefixes):
             trainable = False
         p.requires_grad_(trainable)

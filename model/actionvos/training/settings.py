@@ -76,6 +76,13 @@ class TrainSettings:
     precision: str = "auto"
     #: Write a checkpoint every this many steps (0: only at the end or on cancel).
     checkpoint_every: int = 0
+    #: Name prefixes of the only parameters that train (empty: all that the rules above allow).
+    #: Fine-tuning presets (``actionvos.finetune.presets``) set it to train just the heads.
+    trainable: tuple[str, ...] = ()
+    #: Stop (as finished, after saving) once this many seconds of training have passed.
+    time_limit_s: float | None = None
+    #: Loss-weight factor on pixels a person painted (``TrainClip.painted``); 1 = upstream.
+    painted_weight: float = 1.0
     augment: AugmentSettings = field(default_factory=AugmentSettings)
 
     def __post_init__(self) -> None:
@@ -85,6 +92,10 @@ class TrainSettings:
             raise InputError(f"num_frames must be at least 1, got {self.num_frames}")
         if self.objects_per_step < 1:
             raise InputError(f"objects_per_step must be at least 1, got {self.objects_per_step}")
+        if self.time_limit_s is not None and not self.time_limit_s > 0:
+            raise InputError(f"time_limit_s must be positive, got {self.time_limit_s}")
+        if not self.painted_weight > 0:
+            raise InputError(f"painted_weight must be positive, got {self.painted_weight}")
         if any(not 0.0 < d < 1.0 for d in self.lr_drops):
             raise InputError(f"lr_drops are fractions of the run in (0, 1), got {self.lr_drops}")
 

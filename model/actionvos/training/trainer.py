@@ -4,7 +4,8 @@
 folder (:mod:`.checkpoint`) that loads like any saved model. One step encodes a clip's frames
 once and decodes several of its expressions together (``net.decode`` with N captions), so the
 criterion sees a batch of N (frames, expression) samples sharing those frames. A cancelled run
-saves a checkpoint at the step it reached; ``resume=True`` continues from the folder.
+saves a checkpoint at the step it reached; ``resume=True`` continues from the folder. Under
+``torchrun`` (an open process group) it trains data-parallel: see :mod:`.distributed`.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from actionvos.engine.device import autocast, resolve_device, resolve_precision
 from actionvos.engine.tokenizer import encode
 from actionvos.errors import InputError
 from actionvos.losses import ActionVOSCriterion
-from actionvos.network import TextFeatures
 
 from .checkpoint import read_record, read_state, settings_record, write_checkpoint
 from .data import SampleDrawer, TrainClip, TrainStep
+from .distributed import agree, barrier, current_world, shard_clips, wrap
 from .param_groups import freeze, param_groups
 from .settings import TrainSettings
 
@@ -78,9 +79,11 @@ class Trainer:
         self.out = Path(out)
         self.device = resolve_device(settings.device)
         self.precision = resolve_precision(settings.precision, self.device)
+        self.world = current_world()
         seed_everything(settings.seed)
         self.net = net.to(self.device)
         freeze(self.net, settings, getattr(self.net, "packaged_prefixes", lambda: ())())
+        self.model = wrap(self.net, self.world, self.device)
         groups = param_groups(self.net, settings)
         if not groups:
             raise InputError("nothing to train: every parameter is frozen")
@@ -95,7 +98,12 @@ class Trainer:
         self.criterion = ActionVOSCriterion()
         self.tokenizer = tokenizer
         self.drawer = SampleDrawer(
-            clips, settings.num_frames, settings.objects_per_step, settings.augment, settings.seed
+            shard_clips(clips, self.world),
+            settings.num_frames,
+            settings.objects_per_step,
+            settings.augment,
+            settings.seed + self.world.rank,
+            settings.painted_weight,
         )
         self.step = 0
         self.losses: list[float] = []
@@ -106,13 +114,22 @@ class Trainer:
     def run(
         self, progress: ProgressFn | None = None, cancel: threading.Event | None = None
     ) -> TrainResult:
-        """Train up to ``settings.steps``; returns early (after saving) when ``cancel`` is set."""
+        """Train up to ``settings.steps``; returns early (after saving) when ``cancel`` is set
+        or ``settings.time_limit_s`` has passed."""
         start, first = time.perf_counter(), self.step
         cancelled = False
         every = self.settings.checkpoint_every
+        limit = self.settings.time_limit_s
         while self.step < self.settings.steps:
-            if cancel is not None and cancel.is_set():
-                cancelled = True
+            cancelled, timed_out = agree(
+                [
+                    cancel is not None and cancel.is_set(),
+                    limit is not None and time.perf_counter() - start >= limit,
+                ],
+                self.world,
+                self.device,
+            )
+            if cancelled or timed_out:
                 break
             terms, loss = self.train_step(self.drawer.draw())
             self.step += 1
@@ -144,10 +161,9 @@ class Trainer:
             text_encoder.eval()  # frozen: no dropout either
         frames = batch.frames.to(self.device)
         pixel_mask = None if batch.pixel_mask is None else batch.pixel_mask.to(self.device)
+        token_ids = [encode(self.tokenizer, c)[None].to(self.device) for c in batch.captions]
         with autocast(self.device, self.precision):
-            vis = self.net.encode_visual(frames, pixel_mask)
-            txt = self._text(batch.captions)
-            out = self.net.decode(vis, txt, with_aux=True)
+            out = self.model(frames, pixel_mask, token_ids)
             out = {k: _float(v) for k, v in out.items()}
             terms = self.criterion(out, batch.targets)
             total = self.criterion.weighted_total(terms)
@@ -168,6 +184,10 @@ class Trainer:
         )
 
     def save(self) -> None:
+        """Write the run folder (rank 0 only; the other ranks wait until it is written)."""
+        if not self.world.is_main:
+            barrier(self.world, self.device)
+            return
         record = {
             "step": self.step,
             "steps": self.settings.steps,
@@ -177,14 +197,9 @@ class Trainer:
         }
         self.net.eval()
         write_checkpoint(self.out, self.net, self.optimizer, self.scheduler, record)
+        barrier(self.world, self.device)
 
     # ------------------------------------------------------------------ internals
-    def _text(self, captions: Sequence[str]) -> TextFeatures:
-        items = []
-        for caption in captions:
-            ids = encode(self.tokenizer, caption)[None].to(self.device)
-            items.append(self.net.encode_text(ids, torch.ones_like(ids)))
-        return items[0] if len(items) == 1 else TextFeatures.cat(items)
 
     def _resume(self) -> None:
         from actionvos.checkpoints import load
