@@ -17,7 +17,9 @@ Modes (``Mode``):
 * **random_order**: as *model*, with objects and frames in a random order (``seed``).
 
 A frame the bot corrected becomes human-verified: propagation stops there and never
-overwrites it, as in the store.
+overwrites it, as in the store. Since that state holds for the whole frame, the bot makes
+every active object of a frame right when it corrects one of them there (manual mode does
+that frame by frame anyway).
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ class _Annotator:
         self.no_propagation: set[int] = set()
         self.propagated_frames = 0
         self.propagation_seconds = 0.0
+        self.order: list[int] = list(range(len(task.positive)))  # the objects' review order
 
     # ---------------------------------------------------------------- bookkeeping
     def giou(self) -> float:
@@ -236,10 +239,23 @@ class _Annotator:
             else:
                 t = next(f for f in frame_order if f not in seen)
             seen.add(t)
-            if self.frame_ok(t, k):
+            if not self.frame_ok(t, k):
+                self.verify_frame(t, k, with_propagation)
+
+    def verify_frame(self, t: int, k: int, with_propagation: bool) -> None:
+        """Correct object k at frame t, and the frame's other active objects with it (the
+        frame becomes human-verified, so it must be right as a whole); then propagate each
+        corrected object from there."""
+        fixed = []
+        for j in [k, *(j for j in self.order if j != k and self.task.positive[j])]:
+            if self.frame_ok(t, j):
                 continue
-            if self.fix_frame(t, k) and with_propagation:
-                self.propagate_from(t, k)
+            self.fix_flag(j)
+            if self.fix_frame(t, j):
+                fixed.append(j)
+        if with_propagation:
+            for j in fixed:
+                self.propagate_from(t, j)
 
     def confidence(self) -> np.ndarray:
         model = self.model
@@ -295,6 +311,7 @@ def simulate(
         order = widget_order(task, model)
     else:
         order = [int(k) for k in rng.permutation(n_objects)]
+    bot.order = order
     start = bot.giou()
     try:
         if start >= settings.target_giou:
