@@ -98,3 +98,27 @@ def test_model_in_the_loop_edit_count_is_deterministic_for_a_seed(small_task):
         assert r.reached and (r.edits.total > 0) == (r.giou_start < 0.9)
     with pytest.raises(InputError, match="model's output"):
         simulate(task, Mode.MODEL)
+
+
+def test_a_finished_annotation_is_saved_with_its_frame_states(small_task, tmp_path):
+    from actionvos.annotation.saving import save_annotation
+    from actionvos.store import FrameState, Source, Store
+
+    _, task = small_task
+    result = simulate(task, Mode.MANUAL)
+    path = save_annotation(tmp_path / "clip.actionvos", task, result.state)
+    with Store.open(path, read_only=True) as store:
+        human = store.labelled_frames([FrameState.HUMAN])
+        assert human and human == [
+            t for t, s in enumerate(result.state.states) if s.value == "human-verified"
+        ]
+        for t in human:
+            names = {store.object(int(i)).name for i in np.unique(store.read_frame(t)) if i}
+            want = {task.object_names[int(v) - 1] for v in np.unique(result.state.labels[t]) if v}
+            assert names == want
+        flags = store.activity(store.actions()[0].id)
+        assert {store.object(o).name: f.active for o, f in flags.items()} == dict(
+            zip(task.object_names, task.positive.tolist(), strict=True)
+        )
+        assert all(f.source is Source.HUMAN for f in flags.values())
+        assert store.check() == []

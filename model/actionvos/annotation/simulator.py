@@ -105,6 +105,7 @@ class SimulationResult:
     propagated_frames: int = 0
     propagation_seconds: float = 0.0
     order: list[int] = field(default_factory=list)
+    state: AnnotationState | None = field(default=None, repr=False)  # the final annotation
 
     def as_dict(self) -> dict:
         return {
@@ -340,4 +341,5 @@ def simulate(
         bot.propagated_frames,
         bot.propagation_seconds,
         order,
+        bot.state,
     )
