@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 import pytest
+from propagation_clips import textured_disc_clip
 
 from actionvos.errors import Cancelled, InputError
 from actionvos.propagation.confidence import frame_confidence, least_confident, stability
@@ -21,22 +22,6 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / max((a | b).sum(), 1))
 
 
-def _textured_disc_clip(n_frames: int = 8, step: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """A textured disc sliding right by ``step`` px a frame over a textured background."""
-    rng = np.random.default_rng(3)
-    h, w = 72, 120
-    background = rng.uniform(0.2, 0.4, (h, w + 64)).astype(np.float32)
-    texture = rng.uniform(0.6, 1.0, (h, w + 64)).astype(np.float32)
-    yy, xx = np.mgrid[:h, : w + 64]
-    frames, masks = [], []
-    for t in range(n_frames):
-        disc = (yy - 36) ** 2 + (xx - 30 - step * t) ** 2 <= 14**2
-        frame = np.where(disc, np.roll(texture, step * t, axis=1), background)[:, :w]
-        frames.append(frame)
-        masks.append(disc[:, :w])
-    return np.stack(frames), np.stack(masks)
-
-
 def test_warp_moves_a_mask_along_a_flow():
     mask = np.zeros((10, 10), bool)
     mask[2:4, 2:4] = True
@@ -48,7 +33,7 @@ def test_warp_moves_a_mask_along_a_flow():
 
 
 def test_propagation_follows_a_textured_disc_both_ways():
-    frames, truth = _textured_disc_clip()
+    frames, truth = textured_disc_clip()
     flows = FlowCache(frames)
     result = propagate(PropagationRequest(3, truth[3], min_confidence=0.0), flows)
     assert result.frames == [0, 1, 2, 4, 5, 6, 7]
@@ -72,7 +57,7 @@ def test_propagation_follows_a_moving_kitchen_object_for_five_frames():
 
 
 def test_propagation_stops_before_human_frames_limits_and_low_confidence():
-    frames, truth = _textured_disc_clip(n_frames=8)
+    frames, truth = textured_disc_clip(n_frames=8)
     flows = FlowCache(frames)
     request = PropagationRequest(3, truth[3], stop_frames=frozenset({1, 7}), max_frames=2)
     result = propagate(request, flows)
@@ -89,7 +74,7 @@ def test_propagation_stops_before_human_frames_limits_and_low_confidence():
 
 
 def test_model_probability_steers_the_uncertain_boundary():
-    frames, truth = _textured_disc_clip(n_frames=4)
+    frames, truth = textured_disc_clip(n_frames=4)
     seen = []
 
     def model(t: int) -> np.ndarray:
@@ -106,7 +91,7 @@ def test_model_probability_steers_the_uncertain_boundary():
 
 
 def test_progress_and_cancel():
-    frames, truth = _textured_disc_clip(n_frames=6)
+    frames, truth = textured_disc_clip(n_frames=6)
     calls = []
     propagate(
         PropagationRequest(0, truth[0]), FlowCache(frames), progress=lambda *a: calls.append(a)
@@ -123,7 +108,7 @@ def test_progress_and_cancel():
 
 
 def test_bad_requests_say_what_is_wrong():
-    frames, truth = _textured_disc_clip(n_frames=3)
+    frames, truth = textured_disc_clip(n_frames=3)
     with pytest.raises(InputError, match="outside the clip"):
         propagate(PropagationRequest(5, truth[0]), FlowCache(frames))
     with pytest.raises(InputError, match="the mask is"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import numpy as np
+from propagation_clips import textured_disc_clip
 from store_synthetic import new_store
 
 from actionvos.propagation.propagate import PropagationResult
@@ -120,3 +121,30 @@ def test_a_format_1_store_is_upgraded_by_its_first_propagated_frame(tmp_path):
         assert reader.frame_state(0) is FrameState.HUMAN
         assert reader.frame_state(1) is FrameState.PROPAGATED
         assert reader.check() == []
+
+
+def test_propagate_in_store_follows_the_object_and_leaves_human_frames(tmp_path):
+    from actionvos.propagation.flow import FlowCache
+    from actionvos.propagation.propagate import PropagationRequest
+    from actionvos.propagation.store_writer import propagate_in_store
+
+    frames, truth = textured_disc_clip(n_frames=8)
+    with Store.create(tmp_path / "disc.actionvos", n_frames=8, height=72, width=120) as store:
+        disc = store.add_object("disc")
+        for t in range(8):
+            store.set_masks(t, np.zeros((72, 120), np.uint16), FrameState.MODEL)
+        store.set_masks(3, truth[3].astype(np.uint16) * disc, FrameState.HUMAN)
+        store.set_masks(6, truth[6].astype(np.uint16) * disc, FrameState.HUMAN)
+        store.save()
+        before = store.read_frame(6)
+        settings = PropagationRequest(3, np.zeros((1, 1), bool), disc, min_confidence=0.0)
+        result, written = propagate_in_store(store, FlowCache(frames), settings)
+        assert written == [0, 1, 2, 4, 5] == result.frames
+        assert "frame 6 is human-verified" in result.stopped[1]
+        assert np.array_equal(store.read_frame(6), before)
+        for t in written:
+            assert store.frame_state(t) is FrameState.PROPAGATED
+            got = store.read_frame(t) == disc
+            assert (got & truth[t]).sum() / (got | truth[t]).sum() > 0.85
+        store.undo()
+        assert all(store.frame_state(t) is FrameState.MODEL for t in written)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
+
 import numpy as np
 
-from actionvos.propagation.propagate import PropagationResult
+from actionvos.propagation.flow import FlowCache
+from actionvos.propagation.propagate import (
+    Progress,
+    PropagationRequest,
+    PropagationResult,
+    propagate,
+)
 from actionvos.store import FrameState, Store
 
 
@@ -38,3 +47,24 @@ def write_propagation(
             if store.set_masks(t, labels, FrameState.PROPAGATED, record=True, label=text):
                 changed.append(t)
     return changed
+
+
+def propagate_in_store(
+    store: Store,
+    flows: FlowCache,
+    settings: PropagationRequest,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[PropagationResult, list[int]]:
+    """The widget's **Propagate**: carry object ``settings.object_id`` from frame
+    ``settings.frame`` as the store holds it, stopping at the store's human-verified frames,
+    and write the result as one undoable step. ``settings.mask`` and ``stop_frames`` are
+    replaced by the store's; the other fields (limits, model blend) are used as given.
+
+    Returns the propagation and the frames written. Cancelling writes nothing.
+    """
+    mask = store.read_frame(settings.frame) == settings.object_id
+    human = frozenset(store.labelled_frames([FrameState.HUMAN])) - {settings.frame}
+    request = replace(settings, mask=mask, stop_frames=human | settings.stop_frames)
+    result = propagate(request, flows, progress, cancel)
+    return result, write_propagation(store, result)
