@@ -143,3 +143,15 @@ def test_confidence_marks_jumps_doubt_and_propagation():
     assert least_confident(conf, objects=[1]) in {(0, 1), (2, 1), (3, 1)}
     with pytest.raises(InputError, match="frame states"):
         frame_confidence(labels, 2, states[:2])
+
+
+def test_flows_come_from_a_lazy_clip_and_a_small_cache_alike():
+    clip = make_kitchen_clip(1_000_702, n_frames=4, size=(96, 128))
+    lazy = FlowCache(clip.to_clip())  # an actionvos.io clip: frames read when needed
+    assert lazy.shape == (96, 128) and lazy.n_frames == 4
+    tiny = FlowCache(clip.frames, cache_bytes=1)  # keeps nothing: recomputes every time
+    for dst, src in ((1, 0), (0, 1), (3, 2)):
+        assert np.array_equal(lazy.pull(dst, src), FlowCache(clip.frames).pull(dst, src))
+        assert np.array_equal(tiny.pull(dst, src), lazy.pull(dst, src))
+    with pytest.raises(InputError, match="outside the clip"):
+        lazy.pull(4, 3)
