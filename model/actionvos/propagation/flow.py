@@ -53,6 +53,8 @@ class FlowCache:
     scale: float = 0.5
     method: str = "ilk"
     radius: int = 4  # window radius in downscaled pixels; small keeps thin objects' motion
+    # iLK warps per pyramid level: 3 track as well as scikit-image's 10 here, 2.5x faster
+    num_warp: int = 3
     cache_bytes: int = DEFAULT_CACHE_BYTES
     _cache: FrameCache = field(init=False, repr=False)
     _shape: tuple[int, int] = field(init=False, repr=False)
@@ -103,7 +105,9 @@ class FlowCache:
     def _compute(self, dst: int, src: int) -> np.ndarray:
         ref, moving = self._small_grey(dst), self._small_grey(src)
         if self.method == "ilk":
-            return optical_flow_ilk(ref, moving, radius=self.radius).astype(np.float32)
+            return optical_flow_ilk(ref, moving, radius=self.radius, num_warp=self.num_warp).astype(
+                np.float32
+            )
         return optical_flow_tvl1(ref, moving).astype(np.float32)
 
     def _full_size(self, small: np.ndarray) -> np.ndarray:
