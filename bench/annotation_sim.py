@@ -13,9 +13,10 @@ frame at 360p.
 Usage: python bench/annotation_sim.py [--clips 10] [--seed 1000500] [--json]
            [--frames 12] [--size 180 320] [--checkpoint lite]
 
-Prints a table per mode (mean edits per clip, per object-frame, ratio to manual, edits by
-kind) and, with ``--json``, one last line ``{"manual": ..., "model": ..., "random_order":
-..., "second_round": ...}`` of mean edits per clip (null for a mode not run).
+Prints a table per mode (mean edits per clip, per object-frame, ratio to manual, object
+masks looked at per clip (no edit, but a person's time), edits by kind) and, with
+``--json``, one last line ``{"manual": ..., "model": ..., "random_order": ...,
+"second_round": ...}`` of mean edits per clip (null for a mode not run).
 """
 
 from __future__ import annotations
@@ -70,17 +71,23 @@ def table(results: dict[str, list[SimulationResult]]) -> list[str]:
     manual = results.get("manual")
     base = statistics.mean(r.edits.total for r in manual) if manual else None
     kinds = [k for k in EditKind]
-    head = f"{'mode':<13}{'edits/clip':>11}{'per obj-frame':>15}{'x manual':>10}{'reached':>9}"
+    head = (
+        f"{'mode':<13}{'edits/clip':>11}{'per obj-frame':>15}{'x manual':>10}{'reached':>9}"
+        f"{'looked at':>11}"
+    )
     lines = [head + "".join(f"{k.value:>14}" for k in kinds), "-" * (len(head) + 14 * len(kinds))]
     for mode, rs in results.items():
         mean = statistics.mean(r.edits.total for r in rs)
         per = statistics.mean(r.edits.total / r.object_frames for r in rs)
         ratio = f"{mean / base:.3f}" if base else "-"
         reached = f"{sum(r.reached for r in rs)}/{len(rs)}"
+        looked = statistics.mean(r.frames_reviewed for r in rs)
         by_kind = "".join(
             f"{statistics.mean(r.edits.counts.get(k, 0) for r in rs):>14.1f}" for k in kinds
         )
-        lines.append(f"{mode:<13}{mean:>11.1f}{per:>15.3f}{ratio:>10}{reached:>9}{by_kind}")
+        lines.append(
+            f"{mode:<13}{mean:>11.1f}{per:>15.3f}{ratio:>10}{reached:>9}{looked:>11.1f}{by_kind}"
+        )
     return lines
 
 

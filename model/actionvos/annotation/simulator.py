@@ -104,6 +104,7 @@ class SimulationResult:
     object_frames: int  # frames x objects of the clip
     propagated_frames: int = 0
     propagation_seconds: float = 0.0
+    frames_reviewed: int = 0  # (object, frame) masks looked at: no edit, but a person's time
     order: list[int] = field(default_factory=list)
     state: AnnotationState | None = field(default=None, repr=False)  # the final annotation
 
@@ -119,6 +120,7 @@ class SimulationResult:
             "object_frames": self.object_frames,
             "propagated_frames": self.propagated_frames,
             "propagation_seconds": round(self.propagation_seconds, 3),
+            "frames_reviewed": self.frames_reviewed,
         }
 
 
@@ -145,6 +147,7 @@ class _Annotator:
         self.no_propagation: set[int] = set()
         self.propagated_frames = 0
         self.propagation_seconds = 0.0
+        self.frames_reviewed = 0
         self.order: list[int] = list(range(len(task.positive)))  # the objects' review order
 
     # ---------------------------------------------------------------- bookkeeping
@@ -240,6 +243,7 @@ class _Annotator:
             else:
                 t = next(f for f in frame_order if f not in seen)
             seen.add(t)
+            self.frames_reviewed += 1
             if not self.frame_ok(t, k):
                 self.verify_frame(t, k, with_propagation)
 
@@ -340,6 +344,7 @@ def simulate(
         n_objects * n_frames,
         bot.propagated_frames,
         bot.propagation_seconds,
+        bot.frames_reviewed,
         order,
         bot.state,
     )
