@@ -6,9 +6,11 @@ from __future__ import annotations
 import sqlite3
 
 import numpy as np
+import pytest
 from propagation_clips import textured_disc_clip
 from store_synthetic import new_store
 
+from actionvos.errors import InputError
 from actionvos.propagation.propagate import PropagationResult
 from actionvos.propagation.store_writer import paste_object, write_propagation
 from actionvos.store import FrameState, Store
@@ -70,6 +72,9 @@ def test_write_propagation_is_one_undo_and_skips_human_frames(tmp_path):
         assert np.array_equal(labels == cup, moved)  # the object moved ...
         assert np.array_equal(labels == lid, both == lid)  # ... the other one stayed
     assert store.history()[-1].frames == (5, 6)
+    small = PropagationResult(3, cup, masks={5: np.ones((4, 4), bool)})
+    with pytest.raises(InputError, match="the store holds 54x96 frames"):
+        write_propagation(store, small)
     store.undo()
     assert [store.frame_state(t) for t in (5, 6)] == [FrameState.MODEL] * 2
     assert np.array_equal(store.read_frame(5), both)

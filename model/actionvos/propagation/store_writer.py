@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from actionvos.errors import InputError
 from actionvos.propagation.flow import FlowCache
 from actionvos.propagation.propagate import (
     Progress,
@@ -38,6 +39,13 @@ def write_propagation(
     a propagation never replaces a person's work. Returns the frames that changed.
     """
     text = label or f"propagate object {result.object_id} from frame {result.frame}"
+    for t in result.frames:
+        if result.masks[t].shape != (store.height, store.width):
+            raise InputError(
+                f"the propagated mask of frame {t} is {result.masks[t].shape}, but the store "
+                f"holds {store.height}x{store.width} frames; propagate on the clip's own "
+                "frames (the store's size)"
+            )
     changed = []
     with store.correction(text):
         for t in result.frames:
