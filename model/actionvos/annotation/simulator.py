@@ -253,6 +253,7 @@ class _Annotator:
         corrected object from there."""
         fixed = []
         for j in [k, *(j for j in self.order if j != k and self.task.positive[j])]:
+            self.frames_reviewed += int(j != k)  # k's mask here was counted as it was picked
             if self.frame_ok(t, j):
                 continue
             self.fix_flag(j)
