@@ -185,7 +185,8 @@ class _Annotator:
         return strokes > 0
 
     def propagate_from(self, t: int, k: int) -> None:
-        """Propagate object k's corrected mask from frame t; undo it if it made k worse."""
+        """Propagate object k's corrected mask from frame t; undo it if it made the frames
+        it reached worse (it may also paint over other objects)."""
         if k in self.no_propagation:
             return
         if self.flows is None:
@@ -210,14 +211,14 @@ class _Annotator:
             return
         before = {f: (self.state.labels[f].copy(), self.state.states[f]) for f in result.frames}
         old_trust = self.state.propagated[result.frames, k].copy()
-        quality_before = sum(self.scorer.iou(f, k) for f in result.frames)
+        quality_before = self._quality(result.frames)
         for f in result.frames:
             self.state.labels[f] = paste_object(self.state.labels[f], k + 1, result.masks[f])
             self.state.states[f] = FrameState.PROPAGATED
             self.state.propagated[f, k] = result.confidence[f]
             self.scorer.update(f, self.state.labels[f])
         self.propagated_frames += len(result.frames)
-        worse = sum(self.scorer.iou(f, k) for f in result.frames) < quality_before
+        worse = self._quality(result.frames) < quality_before
         self._count(EditKind.PROPAGATE)
         if worse:  # a person sees the masks got worse, presses undo and stops propagating k
             for f, (labels, frame_state) in before.items():
@@ -227,6 +228,11 @@ class _Annotator:
             self.state.propagated[result.frames, k] = old_trust
             self.no_propagation.add(k)
             self._count(EditKind.UNDO)
+
+    def _quality(self, frames: list[int]) -> float:
+        """Summed IoU of the active objects on these frames (what a person sees there)."""
+        objects = np.flatnonzero(self.task.positive)
+        return float(sum(self.scorer.iou(f, int(j)) for f in frames for j in objects))
 
     # ---------------------------------------------------------------- reviews
     def review_object(self, k: int, frame_order: list[int] | None, with_propagation: bool) -> None:
