@@ -122,3 +122,20 @@ def test_a_finished_annotation_is_saved_with_its_frame_states(small_task, tmp_pa
         )
         assert all(f.source is Source.HUMAN for f in flags.values())
         assert store.check() == []
+
+
+def test_the_second_round_trains_on_the_first_rounds_stores(small_task, tmp_path):
+    pytest.importorskip("actionvos.finetune")
+    from actionvos.annotation.second_round import FinetuneRound, finetune_on_annotations
+    from actionvos.engine.loader import load_engine
+
+    clip, task = small_task
+    first = simulate(task, Mode.MANUAL)
+    folder = finetune_on_annotations(
+        [clip], [task], [first], tmp_path, FinetuneRound(steps=1, device="cpu")
+    )
+    assert (folder / "model.safetensors").is_file()
+    assert (tmp_path / f"{task.name}.actionvos" / "labels.sqlite").is_file()
+    engine = load_engine(folder)
+    output = ModelOutput.from_result(engine.run(clip.frames, clip.object_names, clip.narration))
+    assert simulate(task, Mode.MODEL, output).reached
