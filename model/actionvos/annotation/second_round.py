@@ -30,10 +30,12 @@ class FinetuneRound:
 
 
 def finetune_available() -> bool:
-    """Whether this build has fine-tuning on label stores."""
-    import importlib.util
-
-    return importlib.util.find_spec("actionvos.finetune") is not None
+    """Whether this build has fine-tuning on label stores (``actionvos.finetune`` imports)."""
+    try:
+        import actionvos.finetune  # noqa: F401
+    except ModuleNotFoundError:
+        return False
+    return True
 
 
 def finetune_on_annotations(
