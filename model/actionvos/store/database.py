@@ -14,7 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from actionvos.errors import StoreError
-from actionvos.store.schema import FORMAT_VERSION, REQUIRED_TABLES, SCHEMA
+from actionvos.store.schema import (
+    CREATED_FORMAT_VERSION,
+    FORMAT_VERSION,
+    REQUIRED_TABLES,
+    SCHEMA,
+)
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -65,7 +70,7 @@ def create(path: Path, meta: dict[str, str]) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(SCHEMA)
         conn.execute("BEGIN")
-        rows = {**meta, "format_version": str(FORMAT_VERSION)}
+        rows = {**meta, "format_version": str(CREATED_FORMAT_VERSION)}
         conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", sorted(rows.items()))
         conn.execute("COMMIT")
     finally:

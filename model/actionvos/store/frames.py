@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from actionvos.errors import InputError
-from actionvos.store import edits, rows
+from actionvos.store import edits, rows, upgrade
 from actionvos.store.history import diff_masks
 from actionvos.store.masks import ChunkError
 from actionvos.store.records import FrameRecord
@@ -68,13 +68,17 @@ def set_masks(
     model_id: int | None = None,
     record: bool | None = None,
     overwrite_human: bool = False,
+    overwrite_propagated: bool = False,
     action_id: int | None = None,
     label: str | None = None,
 ) -> bool:
     """Replace one frame's label map and state. Returns False if nothing changed.
 
-    ``record`` (default: state is HUMAN) puts the change in the undo history. Model and
-    pseudo-label writes never replace a human-verified frame unless ``overwrite_human``.
+    ``record`` (default: state is HUMAN) puts the change in the undo history. A write never
+    replaces a frame of higher rank (``FrameState.rank``): model, pseudo-label and propagated
+    writes leave a human-verified frame alone unless ``overwrite_human``; model and
+    pseudo-label writes leave a propagated frame alone unless ``overwrite_propagated`` (or
+    ``overwrite_human``, which lifts every rank).
     """
     frame = s.check_frame(frame)
     state = FrameState(state)
@@ -86,13 +90,11 @@ def set_masks(
         record = edits.recording(s, record)
         labels, present = validated_labels(s, frame, labels)
         current_row = rows.get(s.conn, "frames", {"frame": frame})
-        if (
-            current_row is not None
-            and current_row["state"] == FrameState.HUMAN.value
-            and state is not FrameState.HUMAN
-            and not overwrite_human
-        ):
+        current = FrameState.UNLABELLED if current_row is None else FrameState(current_row["state"])
+        if not _may_replace(current, state, overwrite_human, overwrite_propagated):
             return False
+        if state is FrameState.PROPAGATED:
+            upgrade.allow_propagated(s)
         diff = diff_masks(frame, s.read_frame(frame), labels)
         if diff is not None:
             s.stage_frame(frame, labels, present)
@@ -108,6 +110,15 @@ def set_masks(
             s, "frames", {"frame": frame}, values, record=record, label=text, action_id=action_id
         )
         return True
+
+
+def _may_replace(
+    current: FrameState, new: FrameState, overwrite_human: bool, overwrite_propagated: bool
+) -> bool:
+    """Whether a write in state ``new`` may replace a frame in state ``current``."""
+    if new.rank >= current.rank or overwrite_human:
+        return True
+    return current is FrameState.PROPAGATED and overwrite_propagated
 
 
 def unlabel_frame(s: Session, frame: int, *, record: bool = True) -> bool:

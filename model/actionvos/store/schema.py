@@ -10,13 +10,22 @@ A store is a directory::
 
 ``FORMAT_VERSION`` is bumped whenever an older reader could misread the store; an older
 actionvos refuses a newer store rather than guessing.
+
+Format 2 adds the ``propagated`` frame state (masks carried from a corrected frame by optical
+flow). A store is created at format 1 (with a schema that already admits the new state, which
+an older actionvos never writes) and is raised to format 2 by its first propagated frame
+(``upgrade.py``), so stores without propagated frames stay readable by older versions, and an
+older version refuses a store whose frame states it would not understand.
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from types import MappingProxyType
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest format this code reads and writes
+CREATED_FORMAT_VERSION = 1  # what a new store starts at
+PROPAGATED_FORMAT_VERSION = 2  # the first format that may hold propagated frames
 
 DATABASE_FILE = "labels.sqlite"
 MASKS_DIR = "masks.zarr"
@@ -32,7 +41,28 @@ class FrameState(str, Enum):
     UNLABELLED = "unlabelled"
     MODEL = "model"
     PSEUDO = "pseudo-label"
+    PROPAGATED = "propagated"
     HUMAN = "human-verified"
+
+    @property
+    def rank(self) -> int:
+        """Trust order: a write never replaces a frame of higher rank unless asked to.
+
+        Model output and pseudo-labels rank alike (either may replace the other); masks
+        propagated from a person's correction rank above them and below the person's own.
+        """
+        return _RANK[self]
+
+
+_RANK = MappingProxyType(
+    {
+        FrameState.UNLABELLED: 0,
+        FrameState.MODEL: 1,
+        FrameState.PSEUDO: 1,
+        FrameState.PROPAGATED: 2,
+        FrameState.HUMAN: 3,
+    }
+)
 
 
 class Source(str, Enum):
@@ -53,6 +83,17 @@ class ModelRole(str, Enum):
 _STATES = ", ".join(f"'{s.value}'" for s in FrameState if s is not FrameState.UNLABELLED)
 _SOURCES = ", ".join(f"'{s.value}'" for s in Source)
 _ROLES = ", ".join(f"'{r.value}'" for r in ModelRole)
+
+
+def frames_table(name: str) -> str:
+    """The frames table's definition (also used to rebuild it when a store is upgraded)."""
+    return f"""CREATE TABLE {name} (
+    frame INTEGER PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ({_STATES})),
+    model_id INTEGER REFERENCES models(id),
+    updated TEXT NOT NULL
+);"""
+
 
 SCHEMA = f"""
 CREATE TABLE meta (
@@ -98,12 +139,7 @@ CREATE TABLE activity (
     model_id INTEGER REFERENCES models(id),
     PRIMARY KEY (action_id, object_id)
 );
-CREATE TABLE frames (
-    frame INTEGER PRIMARY KEY,
-    state TEXT NOT NULL CHECK (state IN ({_STATES})),
-    model_id INTEGER REFERENCES models(id),
-    updated TEXT NOT NULL
-);
+{frames_table("frames")}
 CREATE TABLE frame_objects (
     frame INTEGER NOT NULL,
     object_id INTEGER NOT NULL,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from actionvos.errors import StoreError
-from actionvos.store import catalog, edits, frames, opening, undo, verify
+from actionvos.store import catalog, edits, frames, opening, undo, upgrade, verify
 from actionvos.store.layers import save_layers
 from actionvos.store.records import (
     ActionRecord,
@@ -30,7 +30,7 @@ from actionvos.store.records import (
     ModelRecord,
     ObjectRecord,
 )
-from actionvos.store.schema import FORMAT_VERSION, FrameState, ModelRole, Source
+from actionvos.store.schema import FrameState, ModelRole, Source
 from actionvos.store.session import Session
 
 
@@ -247,7 +247,8 @@ class Store:
 
     @property
     def format_version(self) -> int:
-        return int(self.meta.get("format_version", FORMAT_VERSION))
+        """1, or 2 once the store holds (or held) a propagated frame; see ``schema.py``."""
+        return upgrade.format_version(self._s)
 
     def frame_name(self, frame: int) -> str:
         """The dataset name of a frame, e.g. ``frame_0000002521`` (no extension)."""
@@ -276,13 +277,16 @@ class Store:
         model_id: int | None = None,
         record: bool | None = None,
         overwrite_human: bool = False,
+        overwrite_propagated: bool = False,
         action_id: int | None = None,
         label: str | None = None,
     ) -> bool:
         """Replace one frame's label map and state. Returns False if nothing changed.
 
-        ``record`` (default: state is HUMAN) puts the change in the undo history. Model and
-        pseudo-label writes never replace a human-verified frame unless ``overwrite_human``.
+        ``record`` (default: state is HUMAN) puts the change in the undo history. A write
+        never replaces a frame of higher trust: propagated, model and pseudo-label writes
+        leave human-verified frames alone unless ``overwrite_human``; model and pseudo-label
+        writes leave propagated frames alone unless ``overwrite_propagated``.
         """
         return frames.set_masks(
             self._s,
@@ -292,6 +296,7 @@ class Store:
             model_id=model_id,
             record=record,
             overwrite_human=overwrite_human,
+            overwrite_propagated=overwrite_propagated,
             action_id=action_id,
             label=label,
         )
