@@ -34,7 +34,7 @@ def as_int(value: Any, where: str, what: str, *, lo: int = 0, hi: int = MAX_ID) 
         out = int(value)
     elif isinstance(value, str):
         text = value.strip()
-        if text.lstrip("+-").isdigit() and len(text) <= 20:
+        if text.lstrip("+-").isascii() and text.lstrip("+-").isdecimal() and len(text) <= 20:
             out = int(text)
     if out is None:
         raise InputError(f"{where}: {what} {value!r} is not an integer")
