@@ -34,7 +34,8 @@ def as_int(value: Any, where: str, what: str, *, lo: int = 0, hi: int = MAX_ID) 
         out = int(value)
     elif isinstance(value, str):
         text = value.strip()
-        if text.lstrip("+-").isascii() and text.lstrip("+-").isdecimal() and len(text) <= 20:
+        digits = text[1:] if text[:1] in "+-" else text
+        if digits.isascii() and digits.isdecimal() and len(text) <= 20:
             out = int(text)
     if out is None:
         raise InputError(f"{where}: {what} {value!r} is not an integer")
