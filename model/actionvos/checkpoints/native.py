@@ -25,7 +25,8 @@ CONFIG = "config.json"
 FORMAT = "actionvos-napari/1"
 
 
-def _atomic(path: Path, write) -> None:  # noqa: ANN001
+def atomic_write(path: Path, write) -> None:  # noqa: ANN001
+    """Write through ``write(tmp_path)`` to a temporary name, then rename over ``path``."""
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -53,8 +54,8 @@ def save(net: ActionVOSNet, cfg: ModelConfig | None, directory: str | Path) -> P
         for k, v in canonical(net.state_dict()).items()
         if not k.startswith(packaged)
     }
-    _atomic(directory / WEIGHTS, lambda p: save_file(state, p, metadata={"format": FORMAT}))
-    _atomic(directory / CONFIG, cfg.to_json)
+    atomic_write(directory / WEIGHTS, lambda p: save_file(state, p, metadata={"format": FORMAT}))
+    atomic_write(directory / CONFIG, cfg.to_json)
     return directory
 
 

@@ -61,9 +61,9 @@ def calibrate_threshold(
 
 def write_threshold(model_dir: str | Path, threshold: float) -> None:
     """Store θ in the model folder's config.json (atomically, like every config write)."""
-    from actionvos.checkpoints.native import CONFIG, _atomic
+    from actionvos.checkpoints.native import CONFIG, atomic_write
 
     path = Path(model_dir) / CONFIG
     cfg = ModelConfig.from_json(path)
     cfg.pos_cls_threshold = float(threshold)
-    _atomic(path, cfg.to_json)
+    atomic_write(path, cfg.to_json)

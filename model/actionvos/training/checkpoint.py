@@ -10,8 +10,6 @@ killed mid-save keeps its previous checkpoint.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -19,21 +17,11 @@ from typing import Any
 import torch
 
 from actionvos.checkpoints import save
+from actionvos.checkpoints.native import atomic_write
 from actionvos.errors import CheckpointError
 
 STATE = "trainer_state.pt"
 RECORD = "training.json"
-
-
-def _atomic_write(path: Path, write) -> None:  # noqa: ANN001
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_checkpoint(
@@ -43,8 +31,8 @@ def write_checkpoint(
     out.mkdir(parents=True, exist_ok=True)
     save(net, None, out)
     state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
-    _atomic_write(out / STATE, lambda p: torch.save(state, p))
-    _atomic_write(out / RECORD, lambda p: Path(p).write_text(json.dumps(record, indent=1) + "\n"))
+    atomic_write(out / STATE, lambda p: torch.save(state, p))
+    atomic_write(out / RECORD, lambda p: Path(p).write_text(json.dumps(record, indent=1) + "\n"))
 
 
 def read_record(out: Path) -> dict:
