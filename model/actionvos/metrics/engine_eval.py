@@ -26,14 +26,24 @@ class LabelledClip:
     narration: str
 
 
+def add_result(
+    acc: MetricAccumulator,
+    clip: LabelledClip,
+    result,
+    threshold: float | None = None,  # noqa: ANN001
+) -> None:
+    """Score every frame of an engine result against the clip's truth, gated at ``threshold``
+    (default: the result's own gate); results keep probabilities, so any θ re-gates."""
+    positives = {k + 1: bool(p) for k, p in enumerate(clip.positive)}
+    for t, pred in enumerate(result.label_maps(threshold)):
+        acc.add_frame(pred, clip.labels[t], positives, sequence=clip.name, frame=str(t))
+
+
 def score_engine(engine, clips: Iterable[LabelledClip], progress=None) -> ActionVOSScores:  # noqa: ANN001
     """Run ``engine`` on every clip and accumulate the six ActionVOS figures."""
     acc = MetricAccumulator()
     for i, clip in enumerate(clips):
-        result = engine.run(clip.frames, clip.object_names, clip.narration)
-        positives = {k + 1: bool(p) for k, p in enumerate(clip.positive)}
-        for t, pred in enumerate(result.label_maps()):
-            acc.add_frame(pred, clip.labels[t], positives, sequence=clip.name, frame=str(t))
+        add_result(acc, clip, engine.run(clip.frames, clip.object_names, clip.narration))
         if progress is not None:
             progress(i + 1, clip.name)
     return acc.summary()

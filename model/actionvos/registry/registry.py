@@ -70,22 +70,21 @@ def _roberta_dir(folders: list[Path]) -> Path | None:
     return None
 
 
-def _trained(folder: Path) -> tuple[str, str | None]:
-    record = folder / "training.json"
-    if not record.is_file():
-        return "saved", None
-    try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return "saved", None
-    return "trained", data.get("parent")
-
-
-def _describe_trained(folder: Path) -> str:
+def _training_record(folder: Path) -> dict | None:
+    """The ``training.json`` a training run wrote, or None for a plain saved model."""
     try:
         data = json.loads((folder / "training.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
-        return "a saved actionvos model"
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _trained(folder: Path) -> tuple[str, str | None]:
+    data = _training_record(folder)
+    return ("saved", None) if data is None else ("trained", data.get("parent"))
+
+
+def _describe_trained(data: dict) -> str:
     return f"trained {data.get('step', '?')} steps" + (
         f" from {data['parent']}" if data.get("parent") else ""
     )
@@ -172,8 +171,9 @@ def list_models(folders: list[Path] | None = None) -> list[ModelEntry]:
                 and (path / "model.safetensors").is_file()
                 and (path / "config.json").is_file()
             ):
-                kind, parent = _trained(path)
-                desc = _describe_trained(path) if kind == "trained" else "a saved actionvos model"
+                data = _training_record(path)
+                kind, parent = ("saved", None) if data is None else ("trained", data.get("parent"))
+                desc = "a saved actionvos model" if data is None else _describe_trained(data)
                 entries.append(ModelEntry(path.name, kind, path, desc, None, parent))
                 seen.add(path.name)
     return entries + _versions(folders, seen)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from actionvos.metrics.engine_eval import LabelledClip
+from actionvos.metrics.engine_eval import LabelledClip, add_result
 from actionvos.metrics.scores import MetricAccumulator
 from actionvos.network import ModelConfig
 
@@ -47,11 +47,7 @@ def calibrate_threshold(
     for th in grid:
         acc = MetricAccumulator()
         for clip, result in results:
-            positives = {k + 1: bool(p) for k, p in enumerate(clip.positive)}
-            for t in range(result.num_frames):
-                acc.add_frame(
-                    result.label_map(t, th), clip.labels[t], positives, sequence=clip.name
-                )
+            add_result(acc, clip, result, th)
         scores[float(th)] = acc.summary()
     best = max(scores, key=lambda th: (round(scores[th].giou, 6), -abs(th - 0.5)))
     return Calibration(
