@@ -18,7 +18,7 @@ from qtpy.QtWidgets import (
 
 from actionvos.engine.postprocess import POSITIVE_THRESHOLD
 from actionvos.errors import InputError
-from actionvos.registry import LITE, list_models
+from actionvos.registry import LITE, calibrated_threshold, list_models, selected_name
 from actionvos_napari.session import RunRequest
 
 CHECKPOINT_FILTER = "Checkpoints (*.pth *.pt *.safetensors);;All files (*)"
@@ -62,13 +62,17 @@ class _PathRow(QWidget):
             row.addWidget(w)
 
     def refresh(self) -> None:
-        """Offer the registry's models by name (the text typed so far is kept)."""
+        """Offer the registry's models by name (the text typed so far is kept); an empty row
+        starts at the selected model (``actionvos models --select``), else Lite."""
         current = self.edit.text()
         self.combo.clear()
         for entry in list_models():
             self.combo.addItem(entry.name)
             self.combo.setItemData(self.combo.count() - 1, f"{entry.kind}: {entry.description}", 3)
-        self.edit.setText(current or (LITE if self.combo.findText(LITE) >= 0 else ""))
+        default = selected_name() or LITE
+        if self.combo.findText(default) < 0:
+            default = LITE if self.combo.findText(LITE) >= 0 else ""
+        self.edit.setText(current or default)
 
     def _browse_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -113,7 +117,7 @@ class ActionBox(QGroupBox):
             tooltip="auto picks CUDA, then MPS, then the CPU",
         )
         self.threshold = FloatSpinBox(
-            value=POSITIVE_THRESHOLD,
+            value=POSITIVE_THRESHOLD,  # until the model row says what its model was tuned at
             min=0.0,
             max=1.0,
             step=0.05,
@@ -143,6 +147,21 @@ class ActionBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.form.native)
         layout.addLayout(model_row)
+        # θ follows the model: each model gates at the θ it was calibrated at (Lite's is in
+        # its config.json); the user may still change it afterwards
+        self.checkpoint.edit.editingFinished.connect(self._model_changed)
+        self.checkpoint.combo.activated.connect(lambda _index: self._model_changed())
+        self._model_changed()
+
+    def _model_changed(self) -> None:
+        name = self.checkpoint.text()
+        if name:
+            self.threshold.value = calibrated_threshold(name)
+
+    def use_model(self, name: str) -> None:
+        """Put ``name`` in the model row and its calibrated θ in the θ box."""
+        self.checkpoint.edit.setText(name)
+        self._model_changed()
 
     def request(self) -> RunRequest:
         """What to run, validated; raises InputError with a message for the user."""

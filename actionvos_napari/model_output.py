@@ -75,3 +75,18 @@ def keep_human_edits(
     for t in edited_frames:
         active[t] = previous[0][t]
         inactive[t] = previous[1][t]
+
+
+def human_work(active_meta: dict, inactive_meta: dict) -> tuple[list[int], dict[int, bool]]:
+    """What a person did to a pair of mask layers: the frames painted or verified (this
+    session's strokes, and frames a reopened store records as human-verified) and the
+    active/inactive flags set by hand (object index -> active)."""
+    from actionvos.store import FrameState
+
+    frames: set[int] = set()
+    for meta in (active_meta, inactive_meta):
+        frames |= {int(t) for t in meta.get("edited_frames", [])}
+        states = meta.get("frame_states") or []
+        frames |= {t for t, s in enumerate(states) if s == FrameState.HUMAN.value}
+    human = {int(k): bool(v) for k, v in active_meta.get("human", {}).items()}
+    return sorted(frames), human

@@ -117,18 +117,28 @@ def _save_flags(store: Store, action_id: int, names: list[str], meta: dict[str, 
     reasons = meta.get("reasons") or [None] * len(names)
     source = SOURCES.get(meta.get("source", ""), Source.HUMAN)
     sources = meta.get("sources") or [None] * len(names)  # per object, from a reopened store
+    reviewed = {int(k) for k in meta.get("reviewed", [])}
     for k, (name, flag) in enumerate(zip(names, meta["active"], strict=True)):
         oid = store.ensure_object(name)
+        # "reviewed" rides beside the reasons, so Next to review goes on where it stopped
+        seen = {"reviewed": True} if k in reviewed else {}
         if k in human:
             # the model's probability stays beside the person's decision
-            store.set_activity(action_id, oid, human[k], source=Source.HUMAN, probability=probs[k])
+            store.set_activity(
+                action_id,
+                oid,
+                human[k],
+                source=Source.HUMAN,
+                probability=probs[k],
+                reasons=seen or None,
+            )
         elif sources[k] == "":
             continue  # the store held no flag for this object; none was set since
         else:
             who = Source(sources[k]) if sources[k] else source
-            why = {"reasons": reasons[k]} if reasons[k] else None
+            why = {**({"reasons": reasons[k]} if reasons[k] else {}), **seen}
             store.set_activity(
-                action_id, oid, bool(flag), source=who, probability=probs[k], reasons=why
+                action_id, oid, bool(flag), source=who, probability=probs[k], reasons=why or None
             )
 
 

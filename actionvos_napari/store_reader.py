@@ -74,9 +74,12 @@ def _object_facts(store: Store, action: ActionRecord | None, n_labels: int) -> d
     known = {o.id: o.name for o in store.objects()}
     records = store.activity(action.id) if action is not None else {}
     names, active, probs, reasons, sources, human = [], [], [], [], [], {}
+    reviewed = []
     for k in range(1, n_labels + 1):
         names.append(known.get(k, f"object {k}"))
         rec = records.get(k)
+        if rec is not None and (rec.reasons or {}).get("reviewed"):
+            reviewed.append(k - 1)
         active.append(bool(rec.active) if rec is not None and rec.active is not None else False)
         probs.append(rec.probability if rec is not None else None)
         sources.append(rec.source.value if rec is not None else "")
@@ -94,6 +97,7 @@ def _object_facts(store: Store, action: ActionRecord | None, n_labels: int) -> d
         "reasons": reasons,
         "sources": sources,
         "human": human,
+        "reviewed": reviewed,
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,15 +27,20 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from actionvos.errors import ActionVOSError, Cancelled
+from actionvos.errors import ActionVOSError, Cancelled, InputError
+from actionvos.registry import LITE
+from actionvos.store.schema import DATABASE_FILE
 from actionvos_napari import review_actions
 from actionvos_napari.action_box import ActionBox
+from actionvos_napari.activity import ActivityBar
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
 from actionvos_napari.close_guard import CloseGuard
+from actionvos_napari.finetune_box import FinetuneBox
+from actionvos_napari.finetune_job import run_finetune_job
 from actionvos_napari.layers import META, object_features, role_layers
 from actionvos_napari.linked_undo import LinkedHistory, same_layer
 from actionvos_napari.mask_pair import MaskPair
-from actionvos_napari.model_output import keep_human_edits, mask_volumes
+from actionvos_napari.model_output import human_work, keep_human_edits, mask_volumes
 from actionvos_napari.objects_table import ObjectRows, ObjectsTable
 from actionvos_napari.paint_frames import frames_of_paint
 from actionvos_napari.segment_job import SegmentOutcome, explain, run_segment
@@ -67,9 +73,11 @@ class _Snapshot:
 class SegmentWidget(QWidget):
     """Dock widget: pick a clip, describe the action, run ActionVOS, review, save."""
 
-    #: emitted on the UI thread when a run or a save has finished (done, failed or cancelled)
+    #: emitted on the UI thread when a run, a save or a fine-tune has finished (done, failed
+    #: or cancelled)
     run_done = Signal()
     save_done = Signal()
+    finetune_done = Signal()
 
     def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
         super().__init__()
@@ -79,6 +87,8 @@ class SegmentWidget(QWidget):
         self.rows: ObjectRows | None = None
         self.worker: Any = None
         self.save_worker: Any = None
+        self.finetune_worker: Any = None
+        self._activity: ActivityBar | None = None
         self._pair: MaskPair | None = None
         self._cancel = threading.Event()
         self._progress = _Progress()
@@ -111,6 +121,7 @@ class SegmentWidget(QWidget):
             "hand-box rule first, then probability nearest θ; marks it reviewed (✓)"
         )
         self.store_box = StoreBox(self)
+        self.finetune_box = FinetuneBox(self)
         for w in (self.clip_box, self.action_box):
             layout.addWidget(w)
         layout.addLayout(buttons)
@@ -119,6 +130,7 @@ class SegmentWidget(QWidget):
         layout.addWidget(self.table)
         layout.addWidget(self.next_button)
         layout.addWidget(self.store_box)
+        layout.addWidget(self.finetune_box)
         keys = QLabel("Shortcuts\n" + help_text())
         keys.setObjectName("actionvos_shortcuts")
         keys.setStyleSheet("font-family: monospace; font-size: 11px")
@@ -133,6 +145,8 @@ class SegmentWidget(QWidget):
             lambda row, _col: self.select_object(self.table.index_at(row))
         )
         self.store_box.save_button.clicked.connect(self.save)
+        self.finetune_box.button.clicked.connect(self.finetune)
+        self.finetune_box.rerun_button.clicked.connect(self.rerun)
         self.cancel_button.clicked.connect(self._cancel.set)
         self.action_box.threshold.changed.connect(self._regate)
         layers = self.viewer.layers
@@ -261,10 +275,7 @@ class SegmentWidget(QWidget):
         except ActionVOSError as exc:
             self._fail(exc)
             return None
-        self._cancel.clear()
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.status.setText("loading the model…")
+        self._begin("ActionVOS run", "loading the model…")
         self.worker = create_worker(
             run_segment,
             request,
@@ -282,14 +293,33 @@ class SegmentWidget(QWidget):
         self.worker.start()
         return self.worker
 
+    def _begin(self, title: str, message: str) -> None:
+        """A run or fine-tune starts: one job at a time, Cancel armed, activity dock bar."""
+        self._cancel.clear()
+        for button in (self.run_button, self.finetune_box.button, self.finetune_box.rerun_button):
+            button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self._activity = ActivityBar(title)
+        self.status.setText(message)
+
+    def _end(self) -> None:
+        self.run_button.setEnabled(True)
+        self.finetune_box.button.setEnabled(True)
+        self.finetune_box.rerun_button.setEnabled(self.finetune_box.version is not None)
+        self.cancel_button.setEnabled(False)
+        if self._activity is not None:
+            self._activity.close()
+            self._activity = None
+
     def _show_progress(self, done: int, total: int, message: str) -> None:
         self.progress_bar.setMaximum(max(total, 1))
         self.progress_bar.setValue(done)
         self.status.setText(message)
+        if self._activity is not None:
+            self._activity.show(done, total, message)
 
     def _idle(self) -> None:
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self._end()
         self.run_done.emit()
 
     def _save_idle(self) -> None:
@@ -311,10 +341,44 @@ class SegmentWidget(QWidget):
         )
         raise exc  # napari's exception hook reports it with the worker's traceback
 
+    def _kept_work(self, outcome: SegmentOutcome) -> dict[str, Any]:
+        """Carry a person's work into a new run's output, in place; the metadata that says so.
+
+        A re-run (after fine-tuning, or with another model) replaces model output only: frames
+        a person painted or verified keep their masks, and flags set by hand stay. That needs
+        the same objects in the same order (label k is object k on both sides); otherwise the
+        human work stays in the store and is not shown over the new output.
+        """
+        pair = self._pair
+        if pair is None or pair.active.data.shape != outcome.active.shape:
+            return {}
+        meta_a, meta_i = pair.active.metadata[META], pair.inactive.metadata[META]
+        if list(meta_a.get("object_names", [])) != list(outcome.result.objects):
+            return {}
+        frames, human = human_work(meta_a, meta_i)
+        if not frames and not human:
+            return {}
+        previous = (np.asarray(pair.active.data), np.asarray(pair.inactive.data))
+        keep_human_edits(outcome.active, outcome.inactive, previous, frames, human)
+        for index, flag in human.items():
+            outcome.gate[index] = flag
+            outcome.reasons[index] = [f"set {'active' if flag else 'inactive'} by you"]
+        kept: dict[str, Any] = {
+            "edited_frames": frames,
+            "human": {str(k): v for k, v in human.items()},
+        }
+        if meta_a.get("narration") == outcome.request.narration:
+            for key in ("action_id", "store_path", "reviewed"):
+                if meta_a.get(key) is not None:
+                    kept[key] = meta_a[key]
+        return kept
+
     def _finished(self, outcome: SegmentOutcome, clip_name: str) -> None:
         req = outcome.request
         names = list(outcome.result.objects)
-        rows = ObjectRows(names, list(outcome.probs), list(outcome.gate), outcome.reasons)
+        kept = self._kept_work(outcome)
+        reviewed = set(kept.get("reviewed", []))
+        rows = ObjectRows(names, list(outcome.probs), list(outcome.gate), outcome.reasons, reviewed)
         extra = {
             "narration": req.narration,
             "source": "model",
@@ -322,6 +386,7 @@ class SegmentWidget(QWidget):
             "threshold": req.threshold,
             "probabilities": outcome.probs,
             "reasons": outcome.reasons,
+            **kept,
         }
         tuples = role_layers(
             outcome.active, outcome.inactive, names, outcome.gate, clip_name, extra
@@ -358,7 +423,16 @@ class SegmentWidget(QWidget):
             self._follow_masks()
             self.publish(rows)
         n_active = sum(outcome.gate)
-        self.status.setText(f"done: {n_active} of {len(outcome.gate)} objects active")
+        note = ""
+        if kept.get("edited_frames") or kept.get("human"):
+            note = (
+                f"; kept your work: {len(kept.get('edited_frames', []))} frames, "
+                f"{len(kept.get('human', {}))} flags"
+            )
+        model = Path(req.model).name
+        self.status.setText(
+            f"done with {model}: {n_active} of {len(outcome.gate)} objects active{note}"
+        )
 
     # --- undoable steps --------------------------------------------------------------------
     def _snapshot(self) -> _Snapshot:
@@ -531,3 +605,72 @@ class SegmentWidget(QWidget):
         self.save_worker = worker
         worker.start()
         return worker
+
+    # --- fine-tune -------------------------------------------------------------------------
+    def _saved_store(self) -> str:
+        """The label store a fine-tune learns from: saved, and holding nothing unsaved."""
+        if self.session.unsaved:
+            raise InputError(
+                "Save first: fine-tuning learns from the label store, and the mask layers hold "
+                "edits that are not saved yet"
+            )
+        store = self.session.store_path or self.store_box.path.text().strip()
+        if not store or not (Path(store) / DATABASE_FILE).is_file():
+            raise InputError(
+                "there is no saved label store yet: correct the masks and flags, Save, then "
+                "fine-tune on the corrections"
+            )
+        return store
+
+    def finetune(self) -> Any:
+        """Fine-tune the model on the saved corrections in a worker; returns the worker."""
+        try:
+            store = self._saved_store()
+            model = self.action_box.checkpoint.text() or LITE
+            request = self.finetune_box.request(store, model)
+        except ActionVOSError as exc:
+            self._fail(exc)
+            return None
+        self._begin("ActionVOS fine-tune", f"fine-tuning {Path(model).name} on {store}…")
+        self.finetune_worker = create_worker(
+            run_finetune_job,
+            request,
+            progress=self._progress.changed.emit,
+            cancel=self._cancel,
+            _start_thread=False,
+            _connect={
+                "returned": self._finetuned,
+                "errored": self._fail,
+                "finished": self._finetune_idle,
+            },
+        )
+        self.finetune_worker.start()
+        return self.finetune_worker
+
+    def _finetuned(self, result: Any) -> None:
+        """Register the new version as the model to use; show its table; offer a re-run."""
+        self.action_box.checkpoint.refresh()
+        self.action_box.use_model(result.name)
+        self.finetune_box.show_result(result)
+        after, before = result.metrics_after or {}, result.metrics_before or {}
+        change = ""
+        if "giou" in after and "giou" in before:
+            change = f"; held-out gIoU {100 * before['giou']:.1f} → {100 * after['giou']:.1f}"
+        self.status.setText(
+            f"fine-tuned {result.name} ({result.steps} steps){change}; it is now the model "
+            "under Model: press Re-run to segment with it"
+        )
+        for warning in result.warnings:
+            show_info(f"ActionVOS: {warning}")
+        show_info(f"ActionVOS: fine-tuned version {result.name} is ready")
+
+    def _finetune_idle(self) -> None:
+        self._end()
+        self.finetune_done.emit()
+
+    def rerun(self) -> Any:
+        """Run the action again with the version the last fine-tune made."""
+        version = self.finetune_box.version
+        if version is not None:
+            self.action_box.use_model(version)
+        return self.run()

@@ -179,6 +179,31 @@ def list_models(folders: list[Path] | None = None) -> list[ModelEntry]:
     return entries + _versions(folders, seen)
 
 
+def calibrated_threshold(name: str | Path | None) -> float:
+    """The θ a model was calibrated at (its ``config.json``), else the paper's 0.75.
+
+    Read from the config file alone, without loading weights, so a form can follow the model
+    row as the user types. A name that does not resolve gets the paper's value; loading it
+    will say what is wrong.
+    """
+    from actionvos.engine.postprocess import POSITIVE_THRESHOLD
+
+    try:
+        entry = resolve_model(name)
+    except CheckpointError:
+        return POSITIVE_THRESHOLD
+    config = entry.path / "config.json"
+    if not config.is_file():
+        return POSITIVE_THRESHOLD
+    try:
+        value = json.loads(config.read_text()).get("pos_cls_threshold")
+    except (OSError, ValueError, AttributeError):
+        return POSITIVE_THRESHOLD
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        return POSITIVE_THRESHOLD
+    return float(value)
+
+
 def resolve_model(name: str | Path | None) -> ModelEntry:
     """The entry for ``name`` (None: the selected model, else ``lite``); a path is taken as
     it is."""
