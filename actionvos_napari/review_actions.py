@@ -1,4 +1,5 @@
-"""What the review controls do: select an object, step frames, toggle, pick the next one.
+"""What the review controls do: select an object, step frames, toggle, pick the next one and
+show its least confident frame.
 
 Functions over the widget's public parts (``pair``, ``rows``, ``publish``, ``table``,
 ``status``, ``viewer``), so the widget module stays an arrangement of sections.
@@ -10,13 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from actionvos.propagation.confidence import least_confident
 from actionvos_napari.layers import META
 from actionvos_napari.linked_undo import same_layer
 from actionvos_napari.review_order import next_to_review as pick_next
 
 
-def select_object(widget: Any, index: int) -> None:
-    """Select object ``index``'s label in the layer that holds it; show its first frame."""
+def select_object(widget: Any, index: int, frame: int | None = None) -> None:
+    """Select object ``index``'s label in the layer that holds it; show ``frame``, by default
+    the object's first frame."""
     pair, rows = widget.pair, widget.rows
     if pair is None or rows is None:
         return
@@ -30,7 +33,10 @@ def select_object(widget: Any, index: int) -> None:
     for lyr in (pair.active, pair.inactive):
         lyr.selected_label = k
     widget.viewer.layers.selection.active = layer
-    if on:
+    if frame is not None:
+        widget.viewer.dims.set_current_step(0, int(frame))
+        widget.status.setText(f"{rows.names[index]}: frame {frame}")
+    elif on:
         first = int(min(frames[id(lyr)][0] for lyr in on))
         widget.viewer.dims.set_current_step(0, first)
         widget.status.setText(f"{rows.names[index]}: first seen on frame {first}")
@@ -75,4 +81,23 @@ def next_to_review(widget: Any) -> int | None:
     widget.publish(widget.rows)
     widget.table.selectRow(widget.table.row_of(index))
     widget.select_object(index)
+    show_least_confident(widget, index)
     return index
+
+
+def show_least_confident(widget: Any, index: int) -> None:
+    """Move to object ``index``'s least confident frame that no person verified yet."""
+    got = widget.confidence()
+    if got is None:
+        return  # no masks to score: the object's first frame stays
+    conf, human = got
+    name = widget.rows.names[index]
+    pick = least_confident(conf, skip_frames=sorted(human), objects=[index])
+    if pick is None:
+        widget.status.setText(f"{name}: every frame is human-verified")
+        return
+    frame = pick[0]
+    widget.viewer.dims.set_current_step(0, frame)
+    widget.status.setText(
+        f"{name}: its least confident frame, {frame} (confidence {conf[frame, index]:.2f})"
+    )

@@ -1,4 +1,5 @@
-"""What one annotation session holds: the model cache, the last run and the edit counter.
+"""What one annotation session holds: the model cache, the last run, the clip's optical flow
+and the edit counter.
 
 The widget owns exactly one :class:`Session`; nothing lives at module level, so two viewers
 with two widgets never share a model or an unsaved flag. The model is named by a string that
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from actionvos.engine.loader import load_engine
+from actionvos.propagation.flow import FlowCache
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Session:
     edit_count: int = 0
     saved_at: int = 0
     reviewed: set[str] = field(default_factory=set)
+    # optical flow of the clip last propagated on: a second propagation reuses its flows
+    flows: FlowCache | None = None
 
     def edited(self) -> None:
         """A mask or flag changed (a paint stroke, a toggle, an undo)."""
@@ -80,6 +84,17 @@ class Session:
         """Record a finished save; ``False`` when edits happened while it ran (still unsaved)."""
         self.saved_at = max(self.saved_at, count_at_start)
         return not self.unsaved
+
+    def flow_cache(self, frames: Any) -> FlowCache:
+        """The clip's flow cache, made on first use; another clip (``frames``) gets a new one."""
+        if self.flows is None or self.flows.frames is not frames:
+            self.flows = FlowCache(frames)
+        return self.flows
+
+    def keep_flows_of(self, frames: Any) -> None:
+        """Forget the flows unless they are of ``frames`` (the clip changed or was closed)."""
+        if self.flows is not None and self.flows.frames is not frames:
+            self.flows = None
 
     def discard(self) -> None:
         """Forget unsaved edits (their layers were deleted or replaced)."""

@@ -2,7 +2,9 @@
 
 Keys are chosen not to collide with napari's own (its Labels tools use digits, letters such as
 E/P/F/L/M/X/B, ``[``/``]`` and ``-``/``=``; the File menu owns Ctrl-S), so they work while a
-mask layer is selected for painting.
+mask layer is selected for painting. Propagate is ``G`` (propa-G-ate): napari (0.9.2; a test
+checks) binds no plain G anywhere, not in the Labels layer's keymap, not in the viewer's
+(Ctrl-G is the grid) nor in another layer's, whereas the obvious P is the Labels paint brush.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ SHORTCUTS = (
     Shortcut(",", ",", "previous frame", "previous_frame"),
     Shortcut("N", "N", "next object to review", "next_to_review"),
     Shortcut("T", "T", "toggle active for the selected label", "toggle_selected"),
+    Shortcut("G", "G", "propagate the selected label from this frame", "propagate"),
     Shortcut("Shift-R", "Shift+R", "run ActionVOS", "run"),
     Shortcut("Shift-S", "Shift+S", "save to the label store", "save"),
 )

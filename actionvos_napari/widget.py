@@ -29,20 +29,32 @@ from qtpy.QtWidgets import (
 
 from actionvos.errors import ActionVOSError, Cancelled, InputError
 from actionvos.registry import LITE
+from actionvos.store import FrameState
 from actionvos.store.schema import DATABASE_FILE
 from actionvos_napari import review_actions
 from actionvos_napari.action_box import ActionBox
 from actionvos_napari.activity import ActivityBar
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
 from actionvos_napari.close_guard import CloseGuard
+from actionvos_napari.confidence_strip import ConfidenceFeed, ConfidenceStrip, Job
 from actionvos_napari.finetune_box import FinetuneBox
 from actionvos_napari.finetune_job import run_finetune_job
-from actionvos_napari.layers import META, object_features, role_layers
+from actionvos_napari.layers import META, merge_roles, object_features, role_layers
 from actionvos_napari.linked_undo import LinkedHistory, same_layer
 from actionvos_napari.mask_pair import MaskPair
 from actionvos_napari.model_output import human_work, keep_human_edits, mask_volumes
 from actionvos_napari.objects_table import ObjectRows, ObjectsTable
 from actionvos_napari.paint_frames import frames_of_paint
+from actionvos_napari.propagate_job import (
+    describe,
+    frame_states,
+    human_frames,
+    keep_propagated,
+    paste_into_layers,
+    propagate_object,
+    recorded_states,
+    strip_confidence,
+)
 from actionvos_napari.segment_job import SegmentOutcome, explain, run_segment
 from actionvos_napari.session import Session
 from actionvos_napari.shortcuts import bind_shortcuts, help_text
@@ -78,6 +90,7 @@ class SegmentWidget(QWidget):
     run_done = Signal()
     save_done = Signal()
     finetune_done = Signal()
+    propagate_done = Signal()
 
     def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
         super().__init__()
@@ -89,6 +102,7 @@ class SegmentWidget(QWidget):
         self.save_worker: Any = None
         self.finetune_worker: Any = None
         self._activity: ActivityBar | None = None
+        self.propagate_worker: Any = None
         self._pair: MaskPair | None = None
         self._cancel = threading.Event()
         self._progress = _Progress()
@@ -120,6 +134,15 @@ class SegmentWidget(QWidget):
             "select the next object most likely to need a flip: positive only by the "
             "hand-box rule first, then probability nearest θ; marks it reviewed (✓)"
         )
+        self.propagate_button = QPushButton("Propagate")
+        self.propagate_button.setToolTip(
+            "carry the selected label's mask on this frame to the neighbouring frames along "
+            "optical flow; stops at frames a person verified, and is one Ctrl-Z"
+        )
+        self.strip = ConfidenceStrip(self)
+        self.confidence_feed = ConfidenceFeed(
+            self.strip, self._confidence_job, self._fail, parent=self
+        )
         self.store_box = StoreBox(self)
         self.finetune_box = FinetuneBox(self)
         for w in (self.clip_box, self.action_box):
@@ -128,7 +151,11 @@ class SegmentWidget(QWidget):
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
         layout.addWidget(self.table)
-        layout.addWidget(self.next_button)
+        layout.addWidget(self.strip)
+        review = QHBoxLayout()
+        review.addWidget(self.next_button)
+        review.addWidget(self.propagate_button)
+        layout.addLayout(review)
         layout.addWidget(self.store_box)
         layout.addWidget(self.finetune_box)
         keys = QLabel("Shortcuts\n" + help_text())
@@ -141,6 +168,9 @@ class SegmentWidget(QWidget):
 
         self.run_button.clicked.connect(self.run)
         self.next_button.clicked.connect(self.next_to_review)
+        self.propagate_button.clicked.connect(self.propagate)
+        self.strip.picked.connect(self._strip_picked)
+        self.viewer.dims.events.current_step.connect(self._frame_shown)
         self.table.cellClicked.connect(
             lambda row, _col: self.select_object(self.table.index_at(row))
         )
@@ -195,6 +225,7 @@ class SegmentWidget(QWidget):
     def _refresh(self, event: Any = None) -> None:
         layer = self.clip_layer()
         self.clip_box.show_layer(layer)
+        self.session.keep_flows_of(layer.data if layer is not None else None)
         meta = layer.metadata.get(META, {}) if layer is not None else {}
         self._follow_masks()
         masks = self._pair.active.metadata[META] if self._pair is not None else {}
@@ -220,6 +251,7 @@ class SegmentWidget(QWidget):
                     self.history.forget(layer)
                     layer.events.paint.disconnect(self._painted)
         self._pair = None
+        self.confidence_feed.schedule()
         if act is None or inact is None:
             self.session.discard()  # the layers holding the edits are gone
             return
@@ -264,6 +296,7 @@ class SegmentWidget(QWidget):
         """Start a run in a worker thread; returns the worker (tests wait on it)."""
         layer = self.clip_layer()
         try:
+            self._check_idle()
             if layer is None:
                 raise ActionVOSError("open a clip first (File › Open, or a sample)")
             request = self.action_box.request()
@@ -293,18 +326,31 @@ class SegmentWidget(QWidget):
         self.worker.start()
         return self.worker
 
+    def _job_buttons(self) -> tuple[QPushButton, ...]:
+        box = self.finetune_box
+        return (self.run_button, self.propagate_button, box.button, box.rerun_button)
+
+    @property
+    def busy(self) -> bool:
+        """A run, propagation or fine-tune is in flight (one at a time: they share Cancel)."""
+        return self._activity is not None
+
+    def _check_idle(self) -> None:
+        if self.busy:
+            raise ActionVOSError("wait for the running job to finish, or Cancel it")
+
     def _begin(self, title: str, message: str) -> None:
-        """A run or fine-tune starts: one job at a time, Cancel armed, activity dock bar."""
+        """A job starts: one at a time, Cancel armed, a bar in napari's activity dock."""
         self._cancel.clear()
-        for button in (self.run_button, self.finetune_box.button, self.finetune_box.rerun_button):
+        for button in self._job_buttons():
             button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self._activity = ActivityBar(title)
         self.status.setText(message)
 
     def _end(self) -> None:
-        self.run_button.setEnabled(True)
-        self.finetune_box.button.setEnabled(True)
+        for button in self._job_buttons():
+            button.setEnabled(True)
         self.finetune_box.rerun_button.setEnabled(self.finetune_box.version is not None)
         self.cancel_button.setEnabled(False)
         if self._activity is not None:
@@ -329,8 +375,8 @@ class SegmentWidget(QWidget):
     def _fail(self, exc: BaseException) -> None:
         """Expected problems become a notification; a bug keeps its traceback."""
         if isinstance(exc, Cancelled):
-            self.status.setText("cancelled; nothing was changed")
-            show_info("ActionVOS run cancelled")
+            self.status.setText(f"cancelled; nothing was changed ({exc})")
+            show_info(f"ActionVOS: {exc}")
             return
         if isinstance(exc, ActionVOSError):
             self.status.setText(f"error: {exc}")
@@ -463,15 +509,18 @@ class SegmentWidget(QWidget):
         after: list[_Snapshot] = []
         self._pair.step(write, lambda: self._restore(before), lambda: self._restore(after[0]))
         after.append(self._snapshot())
+        self.confidence_feed.schedule()
 
     def _undone(self) -> None:
         """Ctrl-Z / Ctrl-Shift-Z changed the masks: that is an edit to save."""
         self.session.edited()
+        self.confidence_feed.schedule()
 
     # --- review ----------------------------------------------------------------------------
-    def select_object(self, index: int) -> None:
-        """Select object ``index``'s label in the layer that holds it; show its first frame."""
-        review_actions.select_object(self, index)
+    def select_object(self, index: int, frame: int | None = None) -> None:
+        """Select object ``index``'s label in the layer that holds it; show ``frame`` (by
+        default its first frame)."""
+        review_actions.select_object(self, index, frame)
 
     def next_frame(self) -> None:
         """Show the next frame of the clip."""
@@ -492,8 +541,8 @@ class SegmentWidget(QWidget):
     def _regate(self, threshold: float) -> None:
         """Apply a new θ to the last run without running the network again.
 
-        A person's ticks and painted frames survive the change; the whole change is one
-        Ctrl-Z.
+        A person's ticks, painted frames and propagations survive the change; the whole change
+        is one Ctrl-Z.
         """
         outcome, pair = self.session.outcome, self._pair
         if outcome is None or pair is None:
@@ -507,6 +556,7 @@ class SegmentWidget(QWidget):
         result = outcome.result
         active, inactive = mask_volumes(result, threshold)
         previous = (np.asarray(pair.active.data), np.asarray(pair.inactive.data))
+        keep_propagated(active, inactive, previous, meta.get("propagated_confidence") or {})
         keep_human_edits(active, inactive, previous, edited, human)
         probs, gate, reasons = explain(
             result, active, inactive, outcome.request.narration, threshold
@@ -555,6 +605,7 @@ class SegmentWidget(QWidget):
         edited = set(layer.metadata[META].get("edited_frames", [])) | frames
         layer.metadata[META]["edited_frames"] = sorted(edited)
         self.session.edited()
+        self.confidence_feed.schedule()
 
     def _saved(self, path: str, changed: list[int], count_at_start: int) -> None:
         self.session.store_path = path
@@ -625,6 +676,7 @@ class SegmentWidget(QWidget):
     def finetune(self) -> Any:
         """Fine-tune the model on the saved corrections in a worker; returns the worker."""
         try:
+            self._check_idle()
             store = self._saved_store()
             model = self.action_box.checkpoint.text() or LITE
             request = self.finetune_box.request(store, model)
@@ -674,3 +726,154 @@ class SegmentWidget(QWidget):
         if version is not None:
             self.action_box.use_model(version)
         return self.run()
+
+    # --- propagation and confidence --------------------------------------------------------
+    def _selected_index(self) -> int | None:
+        """The label selected in the selected mask layer, else the table's selected object."""
+        pair, rows = self._pair, self.rows
+        if pair is None or rows is None:
+            return None
+        layer = self.viewer.layers.selection.active
+        if any(same_layer(layer, lyr) for lyr in (pair.active, pair.inactive)):
+            index = int(layer.selected_label) - 1
+            if 0 <= index < len(rows.names):
+                return index
+        row = self.table.currentRow()
+        return self.table.index_at(row) if row >= 0 else None
+
+    def _model_probabilities(self, shape: tuple[int, ...]) -> Any:
+        """The last run's ``probabilities(t)`` when it is of these objects and this size."""
+        outcome, rows = self.session.outcome, self.rows
+        if outcome is None or rows is None:
+            return None
+        result = outcome.result
+        fits = (
+            list(result.objects) == list(rows.names)
+            and result.num_frames == shape[0]
+            and tuple(result.frame_size) == tuple(shape[1:])
+        )
+        return result.probabilities if fits else None
+
+    def propagate(self) -> Any:
+        """Propagate the selected label from the current frame in a worker; returns it."""
+        pair, rows, clip = self._pair, self.rows, self.clip_layer()
+        try:
+            self._check_idle()
+            if pair is None or rows is None or clip is None:
+                raise ActionVOSError("open a clip and its ActionVOS mask layers first")
+            index = self._selected_index()
+            if index is None:
+                raise ActionVOSError("select a label in a mask layer (or an object in the table)")
+            frame = int(self.viewer.dims.current_step[0])
+            labels = merge_roles(np.asarray(pair.active.data), np.asarray(pair.inactive.data))
+            meta = (pair.active.metadata[META], pair.inactive.metadata[META])
+            human = human_frames(frame_states(*meta, labels.shape[0]))
+            flows = self.session.flow_cache(clip.data)
+        except ActionVOSError as exc:
+            self._fail(exc)
+            return None
+        name = rows.names[index]
+        self._begin("ActionVOS propagate", f"propagating {name} from frame {frame}…")
+        self.propagate_worker = create_worker(
+            propagate_object,
+            clip.data,
+            labels,
+            index,
+            frame,
+            human,
+            flows,
+            self._model_probabilities(labels.shape),
+            progress=self._progress.changed.emit,
+            cancel=self._cancel,
+            name=name,
+            _start_thread=False,
+            _connect={
+                "returned": lambda result: self._propagated(result, index, pair),
+                "errored": self._fail,
+                "finished": self._propagate_idle,
+            },
+        )
+        self.propagate_worker.start()
+        return self.propagate_worker
+
+    def _propagated(self, result: Any, index: int, pair: MaskPair) -> None:
+        """Write a propagation into the layer holding the object, as one Ctrl-Z."""
+        if pair is not self._pair or self.rows is None:
+            self.status.setText("the mask layers changed while propagating; nothing was written")
+            return
+        a_meta, i_meta = pair.active.metadata[META], pair.inactive.metadata[META]
+        n_frames = pair.active.data.shape[0]
+        human = human_frames(frame_states(a_meta, i_meta, n_frames))  # a stroke meanwhile
+        active, inactive, written = paste_into_layers(
+            np.asarray(pair.active.data),
+            np.asarray(pair.inactive.data),
+            result,
+            self.rows.active[index],
+            skip=human,
+        )
+        states = recorded_states(a_meta, i_meta, n_frames)
+        trust = copy.deepcopy(a_meta.get("propagated_confidence") or {})
+        for t in written:
+            states[t] = FrameState.PROPAGATED.value
+            trust.setdefault(str(t), {})[str(index)] = float(result.confidence[t])
+
+        def write() -> None:
+            pair.replace(active, inactive)
+            for layer in (pair.active, pair.inactive):
+                layer.metadata[META]["frame_states"] = list(states)
+                layer.metadata[META]["propagated_confidence"] = copy.deepcopy(trust)
+
+        if written:
+            self._as_step(write)
+            self.session.edited()
+        self.status.setText(describe(result, self.rows.names[index], written))
+
+    def _propagate_idle(self) -> None:
+        self._end()
+        self.propagate_done.emit()
+
+    def _confidence_job(self) -> Job | None:
+        """The strip's computation and copies of what it reads (called on the UI thread)."""
+        pair, rows = self._pair, self.rows
+        if pair is None or rows is None or pair.active.data.shape != pair.inactive.data.shape:
+            return None
+        active, inactive = np.array(pair.active.data), np.array(pair.inactive.data)
+        a_meta, i_meta = pair.active.metadata[META], pair.inactive.metadata[META]
+        args = (
+            active,
+            inactive,
+            len(rows.names),
+            frame_states(a_meta, i_meta, active.shape[0]),
+            copy.deepcopy(a_meta.get("propagated_confidence") or {}),
+            self._model_probabilities(active.shape),
+        )
+        return strip_confidence, args, list(rows.names)
+
+    def confidence(self) -> tuple[np.ndarray, frozenset[int]] | None:
+        """The strip's ``[T, N]`` confidence (computed now if it is not current) and the
+        human-verified frames; None without mask layers."""
+        pair, rows = self._pair, self.rows
+        if pair is None or rows is None:
+            return None
+        conf = self.strip.values
+        n_frames = pair.active.data.shape[0]
+        if (
+            not self.confidence_feed.fresh
+            or conf is None
+            or conf.shape != (n_frames, len(rows.names))
+        ):
+            conf = self.confidence_feed.compute_now()
+        if conf is None:
+            return None
+        meta = (pair.active.metadata[META], pair.inactive.metadata[META])
+        return conf, human_frames(frame_states(*meta, n_frames))
+
+    def _strip_picked(self, index: int, frame: int) -> None:
+        """A click on the strip: select that object and show that frame."""
+        if self.rows is None or not 0 <= index < len(self.rows.names):
+            return
+        self.table.selectRow(self.table.row_of(index))
+        self.select_object(index, frame)
+
+    def _frame_shown(self, event: Any = None) -> None:
+        self.strip.set_frame(int(self.viewer.dims.current_step[0]))

@@ -115,7 +115,8 @@ def test_open_run_review_correct_save_reopen_finetune_rerun(
     layers = viewer.open(store_path, plugin="actionvos-napari")
     assert [lyr.name for lyr in layers][1:] == [f"{layer_name} active", f"{layer_name} inactive"]
     widget = dock(viewer)
-    active, inactive = viewer.layers[f"{layer_name} active"], viewer.layers[f"{layer_name} inactive"]
+    active = viewer.layers[f"{layer_name} active"]
+    inactive = viewer.layers[f"{layer_name} inactive"]
     np.testing.assert_array_equal(active.data, saved_active)
     np.testing.assert_array_equal(inactive.data, saved_inactive)
     assert list(active.features["name"]) == names
