@@ -81,11 +81,13 @@ class _PathRow(QWidget):
         if path:
             # our models are folders: a picked model.safetensors stands for its folder
             self.edit.setText(str(Path(path).parent) if path.endswith(".safetensors") else path)
+            self.edit.editingFinished.emit()  # as if typed: the θ box follows the new model
 
     def _browse_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose a folder", self.text())
         if path:
             self.edit.setText(path)
+            self.edit.editingFinished.emit()
 
     def text(self) -> str:
         return self.edit.text().strip()

@@ -59,7 +59,7 @@ class ObjectsTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)  # object order first
         self.setSortingEnabled(True)
-        self.setMinimumHeight(190)  # about five rows; the dock must not squeeze it to one
+        self.setMinimumHeight(250)  # about seven rows; a long panel scrolls, the table keeps them
         self._on_toggle = on_toggle
         self._filling = False
         self.itemChanged.connect(self._changed)

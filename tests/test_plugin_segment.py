@@ -48,7 +48,8 @@ def _widget_on(viewer, frames, name, model_dir, narration, objects):
     box = widget.action_box
     box.narration.value = narration
     box.objects.value = objects
-    box.checkpoint.edit.setText(str(model_dir))
+    box.use_model(str(model_dir))  # θ follows: the tiny model's config keeps the paper's 0.75
+    assert box.threshold.value == 0.75
     box.device.value = "cpu"
     box.short_side.value = 48
     return widget
