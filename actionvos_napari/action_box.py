@@ -103,6 +103,13 @@ class ActionBox(QGroupBox):
 
     def __init__(self, parent=None) -> None:
         super().__init__("Action", parent)
+        self.store_action = ComboBox(
+            choices=[],
+            label="Store action",
+            tooltip="the actions this label store holds: pick one to review its flags (the "
+            "masks are the clip's); type a new narration below to start another",
+            visible=False,
+        )
         self.narration = LineEdit(label="Narration", tooltip="what the hands do, e.g. cut apple")
         self.narration.native.setPlaceholderText("e.g. cut apple")
         self.objects = LineEdit(
@@ -137,7 +144,8 @@ class ActionBox(QGroupBox):
             "Lite); smaller is faster on a CPU",
         )
         self.form = Container(
-            widgets=[self.narration, self.objects, self.text_encoder, self.device,
+            widgets=[self.store_action, self.narration, self.objects, self.text_encoder,
+                     self.device,
                      self.threshold, self.short_side],
             labels=True,
         )  # fmt: skip
@@ -159,6 +167,18 @@ class ActionBox(QGroupBox):
         name = self.checkpoint.text()
         if name:
             self.threshold.value = calibrated_threshold(name)
+
+    def offer_actions(self, actions: list[dict], current: int | None) -> None:
+        """Show the store's actions in the picker (hidden when there is none to choose)."""
+        choices = [
+            (f"{a['id']}: {a['narration']} (frames {a['start']}–{a['end']})", a["id"])
+            for a in actions
+        ]
+        with self.store_action.changed.blocked():
+            self.store_action.choices = choices
+            if current is not None and any(v == current for _, v in choices):
+                self.store_action.value = current
+        self.store_action.visible = len(choices) > 1
 
     def use_model(self, name: str) -> None:
         """Put ``name`` in the model row and its calibrated θ in the θ box."""

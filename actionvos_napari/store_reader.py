@@ -101,6 +101,23 @@ def _object_facts(store: Store, action: ActionRecord | None, n_labels: int) -> d
     }
 
 
+#: What switching to another of the store's actions replaces in the mask layers' metadata.
+ACTION_KEYS = ("active", "probabilities", "reasons", "sources", "human", "reviewed")
+
+
+def _action_entry(store: Store, action: ActionRecord, n_labels: int) -> dict[str, Any]:
+    """One action of the store as the widget's action picker offers it: its narration and
+    range, and its objects' flags (the masks are the clip's, shared by every action)."""
+    facts = _object_facts(store, action, n_labels)
+    return {
+        "id": action.id,
+        "narration": action.narration,
+        "start": action.start_frame,
+        "end": action.end_frame,
+        **{k: facts[k] for k in ACTION_KEYS},
+    }
+
+
 def read_store(path: str | list[str]) -> list[tuple]:
     """The store's clip (when it can be shown) and its newest action's two mask layers."""
     path = Path(path[0] if isinstance(path, list) else path)
@@ -115,6 +132,7 @@ def read_store(path: str | list[str]) -> list[tuple]:
             masks = masks.astype(np.uint8)
         action = _action(store)
         facts = _object_facts(store, action, n_labels)
+        actions = [_action_entry(store, a, n_labels) for a in store.actions()]
         states = [FrameState.UNLABELLED.value] * n
         for record in store.frame_records():
             states[record.frame] = record.state.value
@@ -127,6 +145,7 @@ def read_store(path: str | list[str]) -> list[tuple]:
         "action_id": action.id if action is not None else None,
         "frame_states": states,
         "edited_frames": human_frames,
+        "actions": actions,
     }
     act, inact = split_active(masks, facts["active"])
     layers = role_layers(act, inact, facts["object_names"], facts["active"], clip_name, extra)

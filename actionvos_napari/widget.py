@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QObject, QTimer, Signal
 from qtpy.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -39,7 +39,7 @@ from actionvos_napari.close_guard import CloseGuard
 from actionvos_napari.confidence_strip import ConfidenceFeed, ConfidenceStrip, Job
 from actionvos_napari.finetune_box import FinetuneBox
 from actionvos_napari.finetune_job import run_finetune_job
-from actionvos_napari.layers import META, merge_roles, object_features, role_layers
+from actionvos_napari.layers import META, merge_roles, object_features, role_layers, split_active
 from actionvos_napari.linked_undo import LinkedHistory, same_layer
 from actionvos_napari.mask_pair import MaskPair
 from actionvos_napari.model_output import human_work, keep_human_edits, mask_volumes
@@ -60,6 +60,7 @@ from actionvos_napari.session import Session
 from actionvos_napari.shortcuts import bind_shortcuts, help_text
 from actionvos_napari.store_box import StoreBox
 from actionvos_napari.store_io import role_pair, save_action
+from actionvos_napari.store_reader import ACTION_KEYS
 
 if TYPE_CHECKING:
     import napari
@@ -179,6 +180,7 @@ class SegmentWidget(QWidget):
         self.finetune_box.rerun_button.clicked.connect(self.rerun)
         self.cancel_button.clicked.connect(self._cancel.set)
         self.action_box.threshold.changed.connect(self._regate)
+        self.action_box.store_action.changed.connect(self.switch_action)
         layers = self.viewer.layers
         layers.selection.events.active.connect(self._refresh)
         layers.events.inserted.connect(self._refresh)
@@ -260,6 +262,7 @@ class SegmentWidget(QWidget):
         if reopened:  # layers read from a store: continue in that store
             self.store_box.path.setText(reopened)
             self.session.store_path = reopened
+        self._show_store_actions()
         for layer in (act, inact):
             layer.events.paint.disconnect(self._painted)
             layer.events.paint.connect(self._painted)
@@ -502,6 +505,9 @@ class SegmentWidget(QWidget):
             spin.value = snap.threshold
         if snap.rows is not None:
             self.publish(snap.rows.copy())
+        if snap.active_meta.get("narration"):  # an undone switch of action shows the old one
+            self.action_box.narration.value = snap.active_meta["narration"]
+        self._show_store_actions()
 
     def _as_step(self, write: Any) -> None:
         """Run ``write`` on the mask pair as one step that Ctrl-Z undoes as a whole."""
@@ -574,6 +580,76 @@ class SegmentWidget(QWidget):
             self.publish(ObjectRows(list(result.objects), probs, gate, reasons, set(reviewed)))
 
         self._as_step(write)
+
+    def _show_store_actions(self) -> None:
+        """Offer the reopened store's actions in the picker, the shown one selected."""
+        meta = self._pair.active.metadata[META] if self._pair is not None else {}
+        self.action_box.offer_actions(meta.get("actions") or [], meta.get("action_id"))
+
+    def switch_action(self, action_id: int | None) -> None:
+        """Show another of the store's actions: its narration and flags over the same masks.
+
+        The masks are the clip's (every action shares them); each object moves to the layer
+        its flag in that action says. One Ctrl-Z switches back.
+        """
+        pair = self._pair
+        meta = pair.active.metadata[META] if pair is not None else {}
+        entry = next((a for a in meta.get("actions") or [] if a["id"] == action_id), None)
+        if pair is None or entry is None or meta.get("action_id") == action_id:
+            return
+        if self.session.unsaved:
+            # the picker goes back to the action on screen, once its own change has settled
+            QTimer.singleShot(0, self._show_store_actions)
+            self._fail(
+                InputError(
+                    "Save first: the flags and masks of this action hold edits that are not "
+                    "saved, and switching actions would leave them behind"
+                )
+            )
+            return
+        names = list(meta["object_names"])
+        merged = merge_roles(np.asarray(pair.active.data), np.asarray(pair.inactive.data))
+        active, inactive = split_active(merged, entry["active"])
+        rows = ObjectRows(
+            names,
+            list(entry["probabilities"]),
+            list(entry["active"]),
+            [list(r) for r in entry["reasons"]],
+            set(entry["reviewed"]),
+        )
+
+        # the action on screen is saved: keep its flags as they are now for a switch back
+        n = len(meta["object_names"])
+        current = {
+            "active": list(meta["active"]),
+            "probabilities": list(meta.get("probabilities") or [None] * n),
+            "reasons": copy.deepcopy(meta.get("reasons") or [[] for _ in range(n)]),
+            "sources": list(meta.get("sources") or [None] * n),
+            "human": dict(meta.get("human") or {}),
+            "reviewed": sorted(self.rows.reviewed) if self.rows is not None else [],
+        }
+        actions = [
+            {**a, **current} if a["id"] == meta.get("action_id") else a for a in meta["actions"]
+        ]
+
+        def write() -> None:
+            pair.replace(active.astype(merged.dtype), inactive.astype(merged.dtype))
+            for layer in (pair.active, pair.inactive):
+                layer.metadata[META].update(
+                    {k: copy.deepcopy(entry[k]) for k in ACTION_KEYS},
+                    narration=entry["narration"],
+                    action_id=entry["id"],
+                    actions=copy.deepcopy(actions),
+                )
+            self.session.outcome = None  # a run's probabilities belong to its own action
+            self.publish(rows)
+
+        self._as_step(write)
+        self.action_box.narration.value = entry["narration"]
+        self.status.setText(
+            f"action {entry['id']}: {entry['narration']} (frames {entry['start']}–"
+            f"{entry['end']}), {sum(entry['active'])} of {len(names)} objects active"
+        )
 
     def _toggle_object(self, index: int, make_active: bool) -> None:
         """Move object ``index`` between the active and inactive layers (a human decision)."""

