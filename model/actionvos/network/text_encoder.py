@@ -61,9 +61,7 @@ def build_minilm(local_dir: str | None = None):
             "or point text_encoder_dir at an all-MiniLM-L6-v2 folder"
         )
     with quiet_transformers():
-        return BertModel.from_pretrained(
-            str(path), local_files_only=True, add_pooling_layer=False
-        )
+        return BertModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
 
 
 def build_text_encoder(text_config: dict[str, Any] | None, local_dir: str | None = None):
