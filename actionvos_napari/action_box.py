@@ -22,6 +22,8 @@ from actionvos.registry import LITE, calibrated_threshold, list_models, selected
 from actionvos_napari.session import RunRequest
 
 CHECKPOINT_FILTER = "Checkpoints (*.pth *.pt *.safetensors);;All files (*)"
+WHOLE_CLIP, CURRENT_FRAME, FRAME_RANGE = "whole clip", "current frame", "frame range"
+SCOPES = (WHOLE_CLIP, CURRENT_FRAME, FRAME_RANGE)
 
 
 def parse_objects(text: str) -> list[str]:
@@ -143,9 +145,19 @@ class ActionBox(QGroupBox):
             "resolution the model was trained at (360 px for the official models, 192 px for "
             "Lite); smaller is faster on a CPU",
         )
+        self.scope = ComboBox(
+            choices=list(SCOPES),
+            value=WHOLE_CLIP,
+            label="Run on",
+            tooltip="the frames to segment: the whole clip, the frame on screen, or a range "
+            "(a reopened store's action fills in its own); other frames keep their masks",
+        )
+        self.first = SpinBox(value=0, min=0, max=10**7, label="First frame", visible=False)
+        self.last = SpinBox(value=0, min=0, max=10**7, label="Last frame", visible=False)
+        self.scope.changed.connect(self._scope_changed)
         self.form = Container(
-            widgets=[self.store_action, self.narration, self.objects, self.text_encoder,
-                     self.device,
+            widgets=[self.store_action, self.narration, self.objects, self.scope, self.first,
+                     self.last, self.text_encoder, self.device,
                      self.threshold, self.short_side],
             labels=True,
         )  # fmt: skip
@@ -185,8 +197,34 @@ class ActionBox(QGroupBox):
         self.checkpoint.edit.setText(name)
         self._model_changed()
 
-    def request(self) -> RunRequest:
-        """What to run, validated; raises InputError with a message for the user."""
+    def _scope_changed(self, scope: str) -> None:
+        self.first.visible = self.last.visible = scope == FRAME_RANGE
+
+    def set_range(self, first: int, last: int) -> None:
+        """Offer ``first..last`` (an action's frames) as the range to run on."""
+        self.first.value, self.last.value = int(first), int(last)
+
+    def span(self, current_frame: int, n_frames: int) -> tuple[int, int] | None:
+        """The frames to run on, inclusive; None for the whole clip."""
+        scope = self.scope.value
+        if scope == CURRENT_FRAME:
+            return (int(current_frame), int(current_frame))
+        if scope == FRAME_RANGE:
+            first, last = int(self.first.value), int(self.last.value)
+            if not 0 <= first <= last < n_frames:
+                raise InputError(
+                    f"the range {first}–{last} is not inside the clip (frames 0–{n_frames - 1});"
+                    " set First and Last frame inside it"
+                )
+            return None if (first, last) == (0, n_frames - 1) else (first, last)
+        return None
+
+    def request(self, current_frame: int = 0, n_frames: int | None = None) -> RunRequest:
+        """What to run, validated; raises InputError with a message for the user.
+
+        ``current_frame`` and ``n_frames`` (the viewer's frame and the clip's length) resolve
+        the *Run on* choice; without ``n_frames`` the whole clip runs.
+        """
         narration = " ".join(self.narration.value.split())
         if not narration:
             raise InputError("type the action's narration first, e.g. 'cut apple'")
@@ -202,4 +240,5 @@ class ActionBox(QGroupBox):
             device=str(self.device.value),
             threshold=float(self.threshold.value),
             short_side=int(self.short_side.value) or None,
+            span=None if n_frames is None else self.span(current_frame, n_frames),
         )

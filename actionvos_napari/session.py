@@ -28,6 +28,8 @@ class RunRequest:
     device: str
     threshold: float
     short_side: int | None  # None: the model's own working resolution
+    #: (first, last) frame, inclusive: run on part of the clip; None: the whole clip
+    span: tuple[int, int] | None = None
 
     def with_threshold(self, threshold: float) -> RunRequest:
         return replace(self, threshold=float(threshold))

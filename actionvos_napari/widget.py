@@ -55,7 +55,7 @@ from actionvos_napari.propagate_job import (
     recorded_states,
     strip_confidence,
 )
-from actionvos_napari.segment_job import SegmentOutcome, explain, run_segment
+from actionvos_napari.segment_job import SegmentOutcome, explain, place, run_segment
 from actionvos_napari.session import Session
 from actionvos_napari.shortcuts import bind_shortcuts, help_text
 from actionvos_napari.store_box import StoreBox
@@ -302,7 +302,9 @@ class SegmentWidget(QWidget):
             self._check_idle()
             if layer is None:
                 raise ActionVOSError("open a clip first (File › Open, or a sample)")
-            request = self.action_box.request()
+            n_frames = int(layer.data.shape[0])
+            frame = int(self.viewer.dims.current_step[0]) if self.viewer.dims.ndim else 0
+            request = self.action_box.request(min(frame, n_frames - 1), n_frames)
             if self.session.unsaved:
                 raise ActionVOSError(
                     "the mask layers hold edits that are not saved; Save them to the label "
@@ -319,6 +321,7 @@ class SegmentWidget(QWidget):
             self.session.engines,
             progress=self._progress.changed.emit,
             cancel=self._cancel,
+            base=self._base_volumes(request, layer.data.shape[:3]),
             _start_thread=False,
             _connect={
                 "returned": lambda outcome: self._finished(outcome, layer.name),
@@ -328,6 +331,18 @@ class SegmentWidget(QWidget):
         )
         self.worker.start()
         return self.worker
+
+    def _base_volumes(
+        self, request: Any, shape: tuple[int, ...]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """For a run on part of the clip: copies of the layers it leaves in place (the same
+        objects, the same size), so frames outside the run keep their masks."""
+        pair = self._pair
+        if request.span is None or pair is None or tuple(pair.active.data.shape) != shape:
+            return None
+        if list(pair.active.metadata[META].get("object_names", [])) != list(request.objects):
+            return None
+        return np.array(pair.active.data, copy=True), np.array(pair.inactive.data, copy=True)
 
     def _job_buttons(self) -> tuple[QPushButton, ...]:
         box = self.finetune_box
@@ -562,6 +577,8 @@ class SegmentWidget(QWidget):
         result = outcome.result
         active, inactive = mask_volumes(result, threshold)
         previous = (np.asarray(pair.active.data), np.asarray(pair.inactive.data))
+        if outcome.frames != range(previous[0].shape[0]):  # a run on part of the clip
+            active, inactive = place((active, inactive), outcome.start, previous, len(previous[0]))
         keep_propagated(active, inactive, previous, meta.get("propagated_confidence") or {})
         keep_human_edits(active, inactive, previous, edited, human)
         probs, gate, reasons = explain(
@@ -582,9 +599,14 @@ class SegmentWidget(QWidget):
         self._as_step(write)
 
     def _show_store_actions(self) -> None:
-        """Offer the reopened store's actions in the picker, the shown one selected."""
+        """Offer the reopened store's actions in the picker, the shown one selected; its
+        frames become the range *Run on › frame range* offers."""
         meta = self._pair.active.metadata[META] if self._pair is not None else {}
-        self.action_box.offer_actions(meta.get("actions") or [], meta.get("action_id"))
+        actions = meta.get("actions") or []
+        self.action_box.offer_actions(actions, meta.get("action_id"))
+        shown = next((a for a in actions if a["id"] == meta.get("action_id")), None)
+        if shown is not None:
+            self.action_box.set_range(shown["start"], shown["end"])
 
     def switch_action(self, action_id: int | None) -> None:
         """Show another of the store's actions: its narration and flags over the same masks.

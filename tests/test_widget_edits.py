@@ -240,3 +240,43 @@ def test_the_action_form_is_a_magicgui_form(make_napari_viewer, qtbot, tmp_path)
     box.device.value = "cpu"
     request = box.request()
     assert (request.text_encoder, request.device) == (str(tmp_path), "cpu")
+
+
+def test_run_on_the_current_frame_or_a_range_keeps_the_other_frames(
+    make_napari_viewer, qtbot, model_dir
+) -> None:
+    viewer = make_napari_viewer()
+    viewer.add_image(random_clip(5), name="clip", rgb=True)
+    widget = dock(viewer)
+    fill_action(widget, model_dir, "cut apple", "knife, apple, bowl", threshold=0.0)
+    box = widget.action_box
+    box.scope.value = "current frame"
+    viewer.dims.set_current_step(0, 1)
+    _click_run(widget, qtbot)
+    outcome = widget.session.outcome
+    assert outcome is not None, widget.status.text()
+    assert outcome.result.num_frames == 1 and list(outcome.frames) == [1]
+    active = viewer.layers["clip active"]
+    data = np.asarray(active.data)
+    assert data.shape[0] == 5
+    assert data[1].max() > 0  # real output on the frame on screen
+    np.testing.assert_array_equal(data[1], outcome.result.label_map(0, 0.0))
+    assert not data[[0, 2, 3, 4]].any()  # nothing ran there, and nothing was there before
+
+    whole = np.array(data, copy=True)
+    box.scope.value = "frame range"
+    box.set_range(2, 4)
+    _click_run(widget, qtbot)
+    outcome = widget.session.outcome
+    assert list(outcome.frames) == [2, 3, 4]
+    data = np.asarray(active.data)
+    np.testing.assert_array_equal(data[1], whole[1])  # frame 1 kept its masks
+    assert all(data[t].max() > 0 for t in (2, 3, 4))
+    box.threshold.value = 1.0  # re-gating a part run re-gates only its frames
+    data = np.asarray(active.data)
+    np.testing.assert_array_equal(data[1], whole[1])
+    assert not data[2:].any()
+
+    box.set_range(3, 9)
+    widget.run()
+    assert "not inside the clip" in widget.status.text()
