@@ -8,15 +8,15 @@ in the Qt-free core (:mod:`actionvos`) or in :mod:`actionvos_napari.segment_job`
 from __future__ import annotations
 
 import copy
-import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
-from qtpy.QtCore import QObject, QTimer, Signal
+from qtpy.QtCore import Signal
 from qtpy.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,49 +27,31 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from actionvos.errors import ActionVOSError, Cancelled, InputError
-from actionvos.registry import LITE
-from actionvos.store import FrameState
-from actionvos.store.schema import DATABASE_FILE
-from actionvos_napari import review_actions
+from actionvos.errors import ActionVOSError, Cancelled
+from actionvos_napari import action_switch, finetune_actions, propagate_actions, review_actions
 from actionvos_napari.action_box import ActionBox
-from actionvos_napari.activity import ActivityBar
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
 from actionvos_napari.close_guard import CloseGuard
-from actionvos_napari.confidence_strip import ConfidenceFeed, ConfidenceStrip, Job
+from actionvos_napari.confidence_strip import ConfidenceFeed, ConfidenceStrip
 from actionvos_napari.finetune_box import FinetuneBox
-from actionvos_napari.finetune_job import run_finetune_job
-from actionvos_napari.layers import META, merge_roles, object_features, role_layers, split_active
+from actionvos_napari.jobs import Jobs
+from actionvos_napari.layers import META, object_features, role_layers
 from actionvos_napari.linked_undo import LinkedHistory, same_layer
 from actionvos_napari.mask_pair import MaskPair
 from actionvos_napari.model_output import human_work, keep_human_edits, mask_volumes
 from actionvos_napari.objects_table import ObjectRows, ObjectsTable
 from actionvos_napari.paint_frames import frames_of_paint
 from actionvos_napari.propagate_job import (
-    describe,
-    frame_states,
-    human_frames,
     keep_propagated,
-    paste_into_layers,
-    propagate_object,
-    recorded_states,
-    strip_confidence,
 )
 from actionvos_napari.segment_job import SegmentOutcome, explain, place, run_segment
 from actionvos_napari.session import Session
 from actionvos_napari.shortcuts import bind_shortcuts, help_text
 from actionvos_napari.store_box import StoreBox
 from actionvos_napari.store_io import role_pair, save_action
-from actionvos_napari.store_reader import ACTION_KEYS
 
 if TYPE_CHECKING:
     import napari
-
-
-class _Progress(QObject):
-    """Carries progress from the worker thread to the UI thread (queued signal)."""
-
-    changed = Signal(int, int, str)
 
 
 @dataclass
@@ -99,15 +81,8 @@ class SegmentWidget(QWidget):
         self.session = Session()
         self.history = LinkedHistory(on_change=self._undone)
         self.rows: ObjectRows | None = None
-        self.worker: Any = None
         self.save_worker: Any = None
-        self.finetune_worker: Any = None
-        self._activity: ActivityBar | None = None
-        self.propagate_worker: Any = None
         self._pair: MaskPair | None = None
-        self._cancel = threading.Event()
-        self._progress = _Progress()
-        self._progress.changed.connect(self._show_progress)
 
         # the panel scrolls on a small screen instead of squeezing the table to one row
         scroll = QScrollArea(self)
@@ -122,7 +97,6 @@ class SegmentWidget(QWidget):
         self.action_box = ActionBox(self)
         self.run_button = QPushButton("Run ActionVOS")
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -142,10 +116,19 @@ class SegmentWidget(QWidget):
         )
         self.strip = ConfidenceStrip(self)
         self.confidence_feed = ConfidenceFeed(
-            self.strip, self._confidence_job, self._fail, parent=self
+            self.strip, partial(propagate_actions.confidence_job, self), self.report, parent=self
         )
         self.store_box = StoreBox(self)
         self.finetune_box = FinetuneBox(self)
+        self.jobs = Jobs(
+            self.progress_bar,
+            self.status,
+            self.cancel_button,
+            self._job_buttons,
+            self.report,
+            on_idle=self._sync_buttons,
+        )
+        self._sync_buttons()
         for w in (self.clip_box, self.action_box):
             layout.addWidget(w)
         layout.addLayout(buttons)
@@ -170,15 +153,14 @@ class SegmentWidget(QWidget):
         self.run_button.clicked.connect(self.run)
         self.next_button.clicked.connect(self.next_to_review)
         self.propagate_button.clicked.connect(self.propagate)
-        self.strip.picked.connect(self._strip_picked)
-        self.viewer.dims.events.current_step.connect(self._frame_shown)
+        self.strip.picked.connect(partial(propagate_actions.strip_picked, self))
+        self.viewer.dims.events.current_step.connect(partial(propagate_actions.frame_shown, self))
         self.table.cellClicked.connect(
             lambda row, _col: self.select_object(self.table.index_at(row))
         )
         self.store_box.save_button.clicked.connect(self.save)
         self.finetune_box.button.clicked.connect(self.finetune)
         self.finetune_box.rerun_button.clicked.connect(self.rerun)
-        self.cancel_button.clicked.connect(self._cancel.set)
         self.action_box.threshold.changed.connect(self._regate)
         self.action_box.store_action.changed.connect(self.switch_action)
         layers = self.viewer.layers
@@ -186,6 +168,11 @@ class SegmentWidget(QWidget):
         layers.events.inserted.connect(self._refresh)
         layers.events.removed.connect(self._refresh)
         self._refresh()
+
+    @property
+    def worker(self) -> Any:
+        """The last job's worker (a run, a propagation or a fine-tune); tests wait on it."""
+        return self.jobs.worker
 
     @property
     def pair(self) -> MaskPair | None:
@@ -262,7 +249,7 @@ class SegmentWidget(QWidget):
         if reopened:  # layers read from a store: continue in that store
             self.store_box.path.setText(reopened)
             self.session.store_path = reopened
-        self._show_store_actions()
+        action_switch.show_store_actions(self)
         for layer in (act, inact):
             layer.events.paint.disconnect(self._painted)
             layer.events.paint.connect(self._painted)
@@ -299,7 +286,7 @@ class SegmentWidget(QWidget):
         """Start a run in a worker thread; returns the worker (tests wait on it)."""
         layer = self.clip_layer()
         try:
-            self._check_idle()
+            self.jobs.check_idle()
             if layer is None:
                 raise ActionVOSError("open a clip first (File › Open, or a sample)")
             n_frames = int(layer.data.shape[0])
@@ -311,26 +298,19 @@ class SegmentWidget(QWidget):
                     "store first, or delete the two mask layers to discard them"
                 )
         except ActionVOSError as exc:
-            self._fail(exc)
+            self.report(exc)
             return None
-        self._begin("ActionVOS run", "loading the model…")
-        self.worker = create_worker(
+        return self.jobs.start(
+            "ActionVOS run",
+            "loading the model…",
             run_segment,
             request,
             layer.data,
             self.session.engines,
-            progress=self._progress.changed.emit,
-            cancel=self._cancel,
             base=self._base_volumes(request, layer.data.shape[:3]),
-            _start_thread=False,
-            _connect={
-                "returned": lambda outcome: self._finished(outcome, layer.name),
-                "errored": self._fail,
-                "finished": self._idle,
-            },
+            returned=lambda outcome: self._finished(outcome, layer.name),
+            finished=self.run_done.emit,
         )
-        self.worker.start()
-        return self.worker
 
     def _base_volumes(
         self, request: Any, shape: tuple[int, ...]
@@ -348,49 +328,22 @@ class SegmentWidget(QWidget):
         box = self.finetune_box
         return (self.run_button, self.propagate_button, box.button, box.rerun_button)
 
+    def _sync_buttons(self) -> None:
+        """Re-run needs a version to re-run with, besides no job running."""
+        self.finetune_box.rerun_button.setEnabled(
+            not self.jobs.busy and self.finetune_box.version is not None
+        )
+
     @property
     def busy(self) -> bool:
         """A run, propagation or fine-tune is in flight (one at a time: they share Cancel)."""
-        return self._activity is not None
-
-    def _check_idle(self) -> None:
-        if self.busy:
-            raise ActionVOSError("wait for the running job to finish, or Cancel it")
-
-    def _begin(self, title: str, message: str) -> None:
-        """A job starts: one at a time, Cancel armed, a bar in napari's activity dock."""
-        self._cancel.clear()
-        for button in self._job_buttons():
-            button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self._activity = ActivityBar(title)
-        self.status.setText(message)
-
-    def _end(self) -> None:
-        for button in self._job_buttons():
-            button.setEnabled(True)
-        self.finetune_box.rerun_button.setEnabled(self.finetune_box.version is not None)
-        self.cancel_button.setEnabled(False)
-        if self._activity is not None:
-            self._activity.close()
-            self._activity = None
-
-    def _show_progress(self, done: int, total: int, message: str) -> None:
-        self.progress_bar.setMaximum(max(total, 1))
-        self.progress_bar.setValue(done)
-        self.status.setText(message)
-        if self._activity is not None:
-            self._activity.show(done, total, message)
-
-    def _idle(self) -> None:
-        self._end()
-        self.run_done.emit()
+        return self.jobs.busy
 
     def _save_idle(self) -> None:
         self.store_box.save_button.setEnabled(True)
         self.save_done.emit()
 
-    def _fail(self, exc: BaseException) -> None:
+    def report(self, exc: BaseException) -> None:
         """Expected problems become a notification; a bug keeps its traceback."""
         if isinstance(exc, Cancelled):
             self.status.setText(f"cancelled; nothing was changed ({exc})")
@@ -472,7 +425,7 @@ class SegmentWidget(QWidget):
                 self.session.outcome = outcome
                 self.publish(rows)
 
-            self._as_step(write)
+            self.as_step(write)
         else:
             for data, kwargs, _ in tuples:
                 name = kwargs.pop("name")
@@ -522,9 +475,9 @@ class SegmentWidget(QWidget):
             self.publish(snap.rows.copy())
         if snap.active_meta.get("narration"):  # an undone switch of action shows the old one
             self.action_box.narration.value = snap.active_meta["narration"]
-        self._show_store_actions()
+        action_switch.show_store_actions(self)
 
-    def _as_step(self, write: Any) -> None:
+    def as_step(self, write: Any) -> None:
         """Run ``write`` on the mask pair as one step that Ctrl-Z undoes as a whole."""
         before = self._snapshot()
         after: list[_Snapshot] = []
@@ -596,82 +549,7 @@ class SegmentWidget(QWidget):
                 layer.metadata[META]["probabilities"] = probs
             self.publish(ObjectRows(list(result.objects), probs, gate, reasons, set(reviewed)))
 
-        self._as_step(write)
-
-    def _show_store_actions(self) -> None:
-        """Offer the reopened store's actions in the picker, the shown one selected; its
-        frames become the range *Run on › frame range* offers."""
-        meta = self._pair.active.metadata[META] if self._pair is not None else {}
-        actions = meta.get("actions") or []
-        self.action_box.offer_actions(actions, meta.get("action_id"))
-        shown = next((a for a in actions if a["id"] == meta.get("action_id")), None)
-        if shown is not None:
-            self.action_box.set_range(shown["start"], shown["end"])
-
-    def switch_action(self, action_id: int | None) -> None:
-        """Show another of the store's actions: its narration and flags over the same masks.
-
-        The masks are the clip's (every action shares them); each object moves to the layer
-        its flag in that action says. One Ctrl-Z switches back.
-        """
-        pair = self._pair
-        meta = pair.active.metadata[META] if pair is not None else {}
-        entry = next((a for a in meta.get("actions") or [] if a["id"] == action_id), None)
-        if pair is None or entry is None or meta.get("action_id") == action_id:
-            return
-        if self.session.unsaved:
-            # the picker goes back to the action on screen, once its own change has settled
-            QTimer.singleShot(0, self._show_store_actions)
-            self._fail(
-                InputError(
-                    "Save first: the flags and masks of this action hold edits that are not "
-                    "saved, and switching actions would leave them behind"
-                )
-            )
-            return
-        names = list(meta["object_names"])
-        merged = merge_roles(np.asarray(pair.active.data), np.asarray(pair.inactive.data))
-        active, inactive = split_active(merged, entry["active"])
-        rows = ObjectRows(
-            names,
-            list(entry["probabilities"]),
-            list(entry["active"]),
-            [list(r) for r in entry["reasons"]],
-            set(entry["reviewed"]),
-        )
-
-        # the action on screen is saved: keep its flags as they are now for a switch back
-        n = len(meta["object_names"])
-        current = {
-            "active": list(meta["active"]),
-            "probabilities": list(meta.get("probabilities") or [None] * n),
-            "reasons": copy.deepcopy(meta.get("reasons") or [[] for _ in range(n)]),
-            "sources": list(meta.get("sources") or [None] * n),
-            "human": dict(meta.get("human") or {}),
-            "reviewed": sorted(self.rows.reviewed) if self.rows is not None else [],
-        }
-        actions = [
-            {**a, **current} if a["id"] == meta.get("action_id") else a for a in meta["actions"]
-        ]
-
-        def write() -> None:
-            pair.replace(active.astype(merged.dtype), inactive.astype(merged.dtype))
-            for layer in (pair.active, pair.inactive):
-                layer.metadata[META].update(
-                    {k: copy.deepcopy(entry[k]) for k in ACTION_KEYS},
-                    narration=entry["narration"],
-                    action_id=entry["id"],
-                    actions=copy.deepcopy(actions),
-                )
-            self.session.outcome = None  # a run's probabilities belong to its own action
-            self.publish(rows)
-
-        self._as_step(write)
-        self.action_box.narration.value = entry["narration"]
-        self.status.setText(
-            f"action {entry['id']}: {entry['narration']} (frames {entry['start']}–"
-            f"{entry['end']}), {sum(entry['active'])} of {len(names)} objects active"
-        )
+        self.as_step(write)
 
     def _toggle_object(self, index: int, make_active: bool) -> None:
         """Move object ``index`` between the active and inactive layers (a human decision)."""
@@ -690,7 +568,7 @@ class SegmentWidget(QWidget):
             new.reasons[index] = [f"set {'active' if make_active else 'inactive'} by you"]
             self.publish(new)
 
-        self._as_step(write)
+        self.as_step(write)
         self.session.edited()
 
     # --- save ------------------------------------------------------------------------------
@@ -723,7 +601,7 @@ class SegmentWidget(QWidget):
                 raise ActionVOSError("there are no ActionVOS mask layers to save yet")
             path = self.store_box.target()
         except ActionVOSError as exc:
-            self._fail(exc)
+            self.report(exc)
             return None
         # copies: the person may paint on while the worker writes
         active, inactive, meta = role_pair(
@@ -747,7 +625,7 @@ class SegmentWidget(QWidget):
             _start_thread=False,
             _connect={
                 "returned": lambda changed: self._saved(path, changed, count),
-                "errored": self._fail,
+                "errored": self.report,
                 "finished": self._save_idle,
             },
         )
@@ -755,223 +633,23 @@ class SegmentWidget(QWidget):
         worker.start()
         return worker
 
-    # --- fine-tune -------------------------------------------------------------------------
-    def _saved_store(self) -> str:
-        """The label store a fine-tune learns from: saved, and holding nothing unsaved."""
-        if self.session.unsaved:
-            raise InputError(
-                "Save first: fine-tuning learns from the label store, and the mask layers hold "
-                "edits that are not saved yet"
-            )
-        store = self.session.store_path or self.store_box.path.text().strip()
-        if not store or not (Path(store) / DATABASE_FILE).is_file():
-            raise InputError(
-                "there is no saved label store yet: correct the masks and flags, Save, then "
-                "fine-tune on the corrections"
-            )
-        return store
+    # --- the other sections' work (modules of their own) -----------------------------------
+    def switch_action(self, action_id: int | None) -> None:
+        """Show another of the reopened store's actions (see :mod:`.action_switch`)."""
+        action_switch.switch_action(self, action_id)
+
+    def propagate(self) -> Any:
+        """Propagate the selected label from the current frame (see :mod:`.propagate_actions`)."""
+        return propagate_actions.propagate(self)
+
+    def confidence(self) -> tuple[np.ndarray, frozenset[int]] | None:
+        """The strip's ``[T, N]`` confidence and the human-verified frames."""
+        return propagate_actions.confidence(self)
 
     def finetune(self) -> Any:
-        """Fine-tune the model on the saved corrections in a worker; returns the worker."""
-        try:
-            self._check_idle()
-            store = self._saved_store()
-            model = self.action_box.checkpoint.text() or LITE
-            request = self.finetune_box.request(store, model)
-        except ActionVOSError as exc:
-            self._fail(exc)
-            return None
-        self._begin("ActionVOS fine-tune", f"fine-tuning {Path(model).name} on {store}…")
-        self.finetune_worker = create_worker(
-            run_finetune_job,
-            request,
-            progress=self._progress.changed.emit,
-            cancel=self._cancel,
-            _start_thread=False,
-            _connect={
-                "returned": self._finetuned,
-                "errored": self._fail,
-                "finished": self._finetune_idle,
-            },
-        )
-        self.finetune_worker.start()
-        return self.finetune_worker
-
-    def _finetuned(self, result: Any) -> None:
-        """Register the new version as the model to use; show its table; offer a re-run."""
-        self.action_box.checkpoint.refresh()
-        self.action_box.use_model(result.name)
-        self.finetune_box.show_result(result)
-        after, before = result.metrics_after or {}, result.metrics_before or {}
-        change = ""
-        if "giou" in after and "giou" in before:
-            change = f"; held-out gIoU {100 * before['giou']:.1f} → {100 * after['giou']:.1f}"
-        self.status.setText(
-            f"fine-tuned {result.name} ({result.steps} steps){change}; it is now the model "
-            "under Model: press Re-run to segment with it"
-        )
-        for warning in result.warnings:
-            show_info(f"ActionVOS: {warning}")
-        show_info(f"ActionVOS: fine-tuned version {result.name} is ready")
-
-    def _finetune_idle(self) -> None:
-        self._end()
-        self.finetune_done.emit()
+        """Fine-tune on the saved corrections (see :mod:`.finetune_actions`)."""
+        return finetune_actions.finetune(self)
 
     def rerun(self) -> Any:
         """Run the action again with the version the last fine-tune made."""
-        version = self.finetune_box.version
-        if version is not None:
-            self.action_box.use_model(version)
-        return self.run()
-
-    # --- propagation and confidence --------------------------------------------------------
-    def _selected_index(self) -> int | None:
-        """The label selected in the selected mask layer, else the table's selected object."""
-        pair, rows = self._pair, self.rows
-        if pair is None or rows is None:
-            return None
-        layer = self.viewer.layers.selection.active
-        if any(same_layer(layer, lyr) for lyr in (pair.active, pair.inactive)):
-            index = int(layer.selected_label) - 1
-            if 0 <= index < len(rows.names):
-                return index
-        row = self.table.currentRow()
-        return self.table.index_at(row) if row >= 0 else None
-
-    def _model_probabilities(self, shape: tuple[int, ...]) -> Any:
-        """The last run's ``probabilities(t)`` when it is of these objects and this size."""
-        outcome, rows = self.session.outcome, self.rows
-        if outcome is None or rows is None:
-            return None
-        result = outcome.result
-        fits = (
-            list(result.objects) == list(rows.names)
-            and result.num_frames == shape[0]
-            and tuple(result.frame_size) == tuple(shape[1:])
-        )
-        return result.probabilities if fits else None
-
-    def propagate(self) -> Any:
-        """Propagate the selected label from the current frame in a worker; returns it."""
-        pair, rows, clip = self._pair, self.rows, self.clip_layer()
-        try:
-            self._check_idle()
-            if pair is None or rows is None or clip is None:
-                raise ActionVOSError("open a clip and its ActionVOS mask layers first")
-            index = self._selected_index()
-            if index is None:
-                raise ActionVOSError("select a label in a mask layer (or an object in the table)")
-            frame = int(self.viewer.dims.current_step[0])
-            labels = merge_roles(np.asarray(pair.active.data), np.asarray(pair.inactive.data))
-            meta = (pair.active.metadata[META], pair.inactive.metadata[META])
-            human = human_frames(frame_states(*meta, labels.shape[0]))
-            flows = self.session.flow_cache(clip.data)
-        except ActionVOSError as exc:
-            self._fail(exc)
-            return None
-        name = rows.names[index]
-        self._begin("ActionVOS propagate", f"propagating {name} from frame {frame}…")
-        self.propagate_worker = create_worker(
-            propagate_object,
-            clip.data,
-            labels,
-            index,
-            frame,
-            human,
-            flows,
-            self._model_probabilities(labels.shape),
-            progress=self._progress.changed.emit,
-            cancel=self._cancel,
-            name=name,
-            _start_thread=False,
-            _connect={
-                "returned": lambda result: self._propagated(result, index, pair),
-                "errored": self._fail,
-                "finished": self._propagate_idle,
-            },
-        )
-        self.propagate_worker.start()
-        return self.propagate_worker
-
-    def _propagated(self, result: Any, index: int, pair: MaskPair) -> None:
-        """Write a propagation into the layer holding the object, as one Ctrl-Z."""
-        if pair is not self._pair or self.rows is None:
-            self.status.setText("the mask layers changed while propagating; nothing was written")
-            return
-        a_meta, i_meta = pair.active.metadata[META], pair.inactive.metadata[META]
-        n_frames = pair.active.data.shape[0]
-        human = human_frames(frame_states(a_meta, i_meta, n_frames))  # a stroke meanwhile
-        active, inactive, written = paste_into_layers(
-            np.asarray(pair.active.data),
-            np.asarray(pair.inactive.data),
-            result,
-            self.rows.active[index],
-            skip=human,
-        )
-        states = recorded_states(a_meta, i_meta, n_frames)
-        trust = copy.deepcopy(a_meta.get("propagated_confidence") or {})
-        for t in written:
-            states[t] = FrameState.PROPAGATED.value
-            trust.setdefault(str(t), {})[str(index)] = float(result.confidence[t])
-
-        def write() -> None:
-            pair.replace(active, inactive)
-            for layer in (pair.active, pair.inactive):
-                layer.metadata[META]["frame_states"] = list(states)
-                layer.metadata[META]["propagated_confidence"] = copy.deepcopy(trust)
-
-        if written:
-            self._as_step(write)
-            self.session.edited()
-        self.status.setText(describe(result, self.rows.names[index], written))
-
-    def _propagate_idle(self) -> None:
-        self._end()
-        self.propagate_done.emit()
-
-    def _confidence_job(self) -> Job | None:
-        """The strip's computation and copies of what it reads (called on the UI thread)."""
-        pair, rows = self._pair, self.rows
-        if pair is None or rows is None or pair.active.data.shape != pair.inactive.data.shape:
-            return None
-        active, inactive = np.array(pair.active.data), np.array(pair.inactive.data)
-        a_meta, i_meta = pair.active.metadata[META], pair.inactive.metadata[META]
-        args = (
-            active,
-            inactive,
-            len(rows.names),
-            frame_states(a_meta, i_meta, active.shape[0]),
-            copy.deepcopy(a_meta.get("propagated_confidence") or {}),
-            self._model_probabilities(active.shape),
-        )
-        return strip_confidence, args, list(rows.names)
-
-    def confidence(self) -> tuple[np.ndarray, frozenset[int]] | None:
-        """The strip's ``[T, N]`` confidence (computed now if it is not current) and the
-        human-verified frames; None without mask layers."""
-        pair, rows = self._pair, self.rows
-        if pair is None or rows is None:
-            return None
-        conf = self.strip.values
-        n_frames = pair.active.data.shape[0]
-        if (
-            not self.confidence_feed.fresh
-            or conf is None
-            or conf.shape != (n_frames, len(rows.names))
-        ):
-            conf = self.confidence_feed.compute_now()
-        if conf is None:
-            return None
-        meta = (pair.active.metadata[META], pair.inactive.metadata[META])
-        return conf, human_frames(frame_states(*meta, n_frames))
-
-    def _strip_picked(self, index: int, frame: int) -> None:
-        """A click on the strip: select that object and show that frame."""
-        if self.rows is None or not 0 <= index < len(self.rows.names):
-            return
-        self.table.selectRow(self.table.row_of(index))
-        self.select_object(index, frame)
-
-    def _frame_shown(self, event: Any = None) -> None:
-        self.strip.set_frame(int(self.viewer.dims.current_step[0]))
+        return finetune_actions.rerun(self)

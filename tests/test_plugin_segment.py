@@ -136,7 +136,7 @@ def test_cancel_stops_the_run(make_napari_viewer, qtbot, model_dir) -> None:
     frames = np.zeros((40, 48, 64, 3), np.uint8)
     viewer = make_napari_viewer()
     widget = _widget_on(viewer, frames, "long", model_dir, "cut apple", "knife, apple")
-    widget._progress.changed.connect(lambda *a: widget.cancel_button.click())
+    widget.jobs.progress.connect(lambda *a: widget.cancel_button.click())
     _run(widget, qtbot)
     assert widget.session.outcome is None
     assert "cancelled" in widget.status.text()

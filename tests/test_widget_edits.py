@@ -221,7 +221,8 @@ def test_the_action_form_is_a_magicgui_form(make_napari_viewer, qtbot, tmp_path)
     widget = dock(viewer)
     box = widget.action_box
     labels = [w.label for w in box.form]
-    assert labels == ["Narration", "Objects", "Text encoder", "Device", "Threshold θ",
+    assert labels == ["Store action", "Narration", "Objects", "Run on", "First frame",
+                      "Last frame", "Text encoder", "Device", "Threshold θ",
                       "Resolution (0 = model's)"]  # fmt: skip
     # the registry offers the shipped model by name, and it is the default
     assert box.checkpoint.text() == "lite" and box.checkpoint.combo.findText("lite") >= 0

@@ -22,7 +22,7 @@ def test_finetune_without_a_saved_store_says_what_to_do(make_napari_viewer, qtbo
     widget = dock(viewer)
     widget.store_box.path.setText(str(tmp_path / "nothing.actionvos"))
     qtbot.mouseClick(widget.finetune_box.button, Qt.LeftButton)
-    assert widget.finetune_worker is None
+    assert widget.worker is None and not widget.busy
     assert "no saved label store yet" in widget.status.text()
     assert widget.run_button.isEnabled()  # nothing was started
 
@@ -45,7 +45,7 @@ def test_cancel_keeps_the_steps_done_as_a_version(
     box.steps.value = 10_000
     box.device.value = "cpu"
     messages = []
-    widget._progress.changed.connect(lambda d, t, m: messages.append(m))
+    widget.jobs.progress.connect(lambda d, t, m: messages.append(m))
     worker = widget.finetune()
     assert worker is not None, widget.status.text()
     assert not widget.run_button.isEnabled() and widget.cancel_button.isEnabled()

@@ -56,7 +56,7 @@ def test_open_run_review_correct_save_reopen_finetune_rerun(
     box.objects.value = ", ".join(names)
     box.device.value = "cpu"
     in_dock = []  # the run's progress also shows in napari's activity dock
-    widget._progress.changed.connect(lambda *_: in_dock.append(len(progress._all_instances)))
+    widget.jobs.progress.connect(lambda *_: in_dock.append(len(progress._all_instances)))
     _click(widget.run_done, qtbot, widget.run_button)
     assert in_dock and max(in_dock) >= 1
     assert len(progress._all_instances) == 0  # and is closed when the run ends
