@@ -8,6 +8,7 @@ by distance of their probability from θ; objects without a probability come las
 
 from __future__ import annotations
 
+from actionvos.annotation.review import review_order as core_review_order
 from actionvos.labeling.rules import (
     REASON_CONTACT,
     REASON_HAND_OBJECT_BOX,
@@ -26,14 +27,10 @@ def box_only(reasons: list[str]) -> bool:
 
 
 def review_order(rows: ObjectRows, threshold: float) -> list[int]:
-    """Object indices, most likely to need a flip first."""
-
-    def key(index: int) -> tuple[int, float, int]:
-        p = rows.probs[index]
-        distance = abs(float(p) - threshold) if p is not None else float("inf")
-        return (0 if box_only(rows.reasons[index]) else 1, distance, index)
-
-    return sorted(range(len(rows.names)), key=key)
+    """Object indices, most likely to need a flip first: the simulated annotator's order
+    (:func:`actionvos.annotation.review.review_order`), told the box rule by the reasons."""
+    flags = [box_only(reasons) for reasons in rows.reasons]
+    return core_review_order(rows.probs, threshold, flags)
 
 
 def next_to_review(rows: ObjectRows, threshold: float) -> int | None:

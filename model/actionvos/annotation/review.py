@@ -20,15 +20,19 @@ def box_only(labels: Sequence[ObjectLabel]) -> list[bool]:
 
 
 def review_order(
-    positive: Sequence[float], threshold: float, box_only_flags: Sequence[bool]
+    positive: Sequence[float | None], threshold: float, box_only_flags: Sequence[bool]
 ) -> list[int]:
-    """Object indices (0-based) in review order; see the module docstring."""
+    """Object indices (0-based) in review order; see the module docstring. Objects with no
+    probability (labelled by rules or by hand, never scored) come last in their group."""
     if len(positive) != len(box_only_flags):
         raise InputError(
             f"{len(positive)} probabilities but {len(box_only_flags)} box flags; give one of "
             "each per object"
         )
-    return sorted(
-        range(len(positive)),
-        key=lambda k: (not box_only_flags[k], abs(float(positive[k]) - threshold), k),
-    )
+
+    def key(k: int) -> tuple[bool, float, int]:
+        p = positive[k]
+        nearness = float("inf") if p is None else abs(float(p) - threshold)
+        return (not box_only_flags[k], nearness, k)
+
+    return sorted(range(len(positive)), key=key)
