@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from magicgui.widgets import ComboBox, Container, FileEdit, FloatSpinBox, LineEdit, SpinBox
+from magicgui.widgets import (
+    CheckBox,
+    ComboBox,
+    Container,
+    FileEdit,
+    FloatSpinBox,
+    Label,
+    LineEdit,
+    SpinBox,
+)
 from qtpy.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -16,6 +25,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from actionvos.engine.device import PRECISIONS, resolve_device
 from actionvos.engine.postprocess import POSITIVE_THRESHOLD
 from actionvos.errors import InputError
 from actionvos.registry import LITE, calibrated_threshold, list_models, selected_name
@@ -24,6 +34,11 @@ from actionvos_napari.session import RunRequest
 CHECKPOINT_FILTER = "Checkpoints (*.pth *.pt *.safetensors);;All files (*)"
 WHOLE_CLIP, CURRENT_FRAME, FRAME_RANGE = "whole clip", "current frame", "frame range"
 SCOPES = (WHOLE_CLIP, CURRENT_FRAME, FRAME_RANGE)
+
+
+def default_device() -> str:
+    """What ``auto`` picks on this machine (CUDA, then MPS, then the CPU)."""
+    return resolve_device("auto").type
 
 
 def parse_objects(text: str) -> list[str]:
@@ -127,6 +142,21 @@ class ActionBox(QGroupBox):
             label="Device",
             tooltip="auto picks CUDA, then MPS, then the CPU",
         )
+        self.precision = ComboBox(
+            choices=list(PRECISIONS),
+            value="auto",
+            label="Precision",
+            tooltip="auto: bf16 autocast on a CUDA GPU (about twice as fast), fp32 elsewhere; "
+            "bf16 asked for on a CPU runs in fp32",
+        )
+        self.ran_on = Label(value=f"not run yet ({default_device()} when device is auto)",
+                            label="Runs on")  # fmt: skip
+        self.probability_layer = CheckBox(
+            value=False,
+            text="also show p(active) as a layer",
+            tooltip="an image layer of each pixel's highest object probability, computed "
+            "frame by frame as you look at it",
+        )
         self.threshold = FloatSpinBox(
             value=POSITIVE_THRESHOLD,  # until the model row says what its model was tuned at
             min=0.0,
@@ -157,8 +187,9 @@ class ActionBox(QGroupBox):
         self.scope.changed.connect(self._scope_changed)
         self.form = Container(
             widgets=[self.store_action, self.narration, self.objects, self.scope, self.first,
-                     self.last, self.text_encoder, self.device,
-                     self.threshold, self.short_side],
+                     self.last, self.text_encoder, self.device, self.precision,
+                     self.ran_on,
+                     self.threshold, self.short_side, self.probability_layer],
             labels=True,
         )  # fmt: skip
         self.form.margins = (0, 0, 0, 0)
@@ -241,4 +272,5 @@ class ActionBox(QGroupBox):
             threshold=float(self.threshold.value),
             short_side=int(self.short_side.value) or None,
             span=None if n_frames is None else self.span(current_frame, n_frames),
+            precision=str(self.precision.value),
         )

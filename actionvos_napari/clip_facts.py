@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from napari.layers import Image
-from qtpy.QtWidgets import QFormLayout, QGroupBox, QLabel
+from qtpy.QtWidgets import QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton
 
 from actionvos_napari.layers import META
 
@@ -17,6 +17,8 @@ def clip_facts(layer: Any) -> dict[str, Any] | None:
     meta = layer.metadata.get(META)
     if meta and meta.get("kind") == "clip":
         return meta
+    if meta:
+        return None  # one of ours that is not a clip (the p(active) layer)
     shape = layer.data.shape
     rgb = bool(getattr(layer, "rgb", False))
     spatial = shape[-3:-1] if rgb else shape[-2:]
@@ -31,12 +33,30 @@ def clip_facts(layer: Any) -> dict[str, Any] | None:
     }
 
 
-class ClipFactsBox(QGroupBox):
-    """Path, frame count, frame rate and size of the active clip layer."""
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v);;All files (*)"
 
-    def __init__(self, parent=None) -> None:
+
+class ClipFactsBox(QGroupBox):
+    """Path, frame count, frame rate and size of the active clip layer; opening another.
+
+    ``open_clip`` is called with the chosen path (the widget opens it in the viewer with this
+    plugin's reader, so the clip is decoded lazily as from File › Open).
+    """
+
+    def __init__(self, parent=None, open_clip=None) -> None:  # noqa: ANN001
         super().__init__("Clip", parent)
+        self._open = open_clip
         form = QFormLayout(self)
+        self.open_button = QPushButton("Open clip…")
+        self.open_button.setToolTip("a video file")
+        self.open_button.clicked.connect(self._pick_video)
+        self.folder_button = QPushButton("Open frames…")
+        self.folder_button.setToolTip("a folder of frames, or an ActionVOS dataset folder")
+        self.folder_button.clicked.connect(self._pick_folder)
+        row = QHBoxLayout()
+        row.addWidget(self.open_button)
+        row.addWidget(self.folder_button)
+        form.addRow(row)
         self.layer_label = QLabel("no image layer: open a video or frame folder")
         self.path_label = QLabel("-")
         self.frames_label = QLabel("-")
@@ -51,6 +71,16 @@ class ClipFactsBox(QGroupBox):
             ("Size", self.size_label),
         ):
             form.addRow(name, w)
+
+    def _pick_video(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a clip", "", VIDEO_FILTER)
+        if path and self._open is not None:
+            self._open(path)
+
+    def _pick_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of frames")
+        if path and self._open is not None:
+            self._open(path)
 
     def show_layer(self, layer: Any) -> None:
         facts = clip_facts(layer)

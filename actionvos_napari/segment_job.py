@@ -38,6 +38,7 @@ class SegmentOutcome:
     gate: list[bool]
     reasons: list[list[str]]
     start: int = 0
+    ran_on: str = ""  # the device and precision actually used, e.g. "cpu, fp32"
 
     @property
     def frames(self) -> range:
@@ -130,4 +131,5 @@ def run_segment(
     probs, gate, reasons = explain(result, active, inactive, request.narration, threshold)
     if frames is not clip:
         active, inactive = place((active, inactive), first, base, len(clip))
-    return SegmentOutcome(request, result, active, inactive, probs, gate, reasons, first)
+    ran_on = f"{engine.device}, {engine.precision}"
+    return SegmentOutcome(request, result, active, inactive, probs, gate, reasons, first, ran_on)

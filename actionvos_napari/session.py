@@ -10,6 +10,7 @@ name found in the checkpoint directories), so a registry of named models plugs i
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,6 +31,7 @@ class RunRequest:
     short_side: int | None  # None: the model's own working resolution
     #: (first, last) frame, inclusive: run on part of the clip; None: the whole clip
     span: tuple[int, int] | None = None
+    precision: str = "auto"  # auto: bf16 autocast on CUDA, fp32 elsewhere
 
     def with_threshold(self, threshold: float) -> RunRequest:
         return replace(self, threshold=float(threshold))
@@ -48,12 +50,15 @@ class EngineCache:
         self._lock = threading.Lock()
 
     def get(self, request: RunRequest) -> Any:
-        key = (request.model, request.text_encoder, request.device)
+        key = (request.model, request.text_encoder, request.device, request.precision)
         with self._lock:
             if self._key != key:
                 self._engine, self._key = None, None  # free the old model first
                 self._engine = load_engine(
-                    request.model, text_encoder=request.text_encoder, device=request.device
+                    request.model,
+                    text_encoder=request.text_encoder,
+                    device=request.device,
+                    precision=request.precision,
                 )
                 self._key = key
             own = int(getattr(self._engine.net.config, "short_side", 360))
@@ -73,10 +78,14 @@ class Session:
     reviewed: set[str] = field(default_factory=set)
     # optical flow of the clip last propagated on: a second propagation reuses its flows
     flows: FlowCache | None = None
+    #: called after every edit (the widget's autosave listens)
+    on_edit: Callable[[], None] | None = None
 
     def edited(self) -> None:
         """A mask or flag changed (a paint stroke, a toggle, an undo)."""
         self.edit_count += 1
+        if self.on_edit is not None:
+            self.on_edit()
 
     @property
     def unsaved(self) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from qtpy.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QPushButton
+from qtpy.QtWidgets import QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QPushButton
 
 from actionvos.errors import InputError
 from actionvos.paths import default_store_path
+
+#: Quiet time after the last edit before an autosave: a burst of strokes is one save.
+AUTOSAVE_DELAY_MS = 2000
 
 
 class StoreBox(QGroupBox):
@@ -23,9 +26,15 @@ class StoreBox(QGroupBox):
             "save the active/inactive masks and flags; frames you painted are saved as "
             "human-verified"
         )
+        self.autosave = QCheckBox("Autosave")
+        self.autosave.setToolTip(
+            f"save on its own {AUTOSAVE_DELAY_MS / 1000:g} s after the last edit (a stroke, a "
+            "toggle, a propagation, an undo)"
+        )
         row = QHBoxLayout(self)
         row.addWidget(self.path)
         row.addWidget(browse)
+        row.addWidget(self.autosave)
         row.addWidget(self.save_button)
 
     def suggest(self, clip_path: str | None) -> None:

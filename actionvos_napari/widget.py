@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
-from qtpy.QtCore import Signal
+from qtpy.QtCore import QTimer, Signal
 from qtpy.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,7 +27,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from actionvos.errors import ActionVOSError, Cancelled
+from actionvos.errors import ActionVOSError, Cancelled, InputError
 from actionvos_napari import action_switch, finetune_actions, propagate_actions, review_actions
 from actionvos_napari.action_box import ActionBox
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
@@ -41,13 +41,14 @@ from actionvos_napari.mask_pair import MaskPair
 from actionvos_napari.model_output import human_work, keep_human_edits, mask_volumes
 from actionvos_napari.objects_table import ObjectRows, ObjectsTable
 from actionvos_napari.paint_frames import frames_of_paint
+from actionvos_napari.probability_layer import show_probabilities
 from actionvos_napari.propagate_job import (
     keep_propagated,
 )
 from actionvos_napari.segment_job import SegmentOutcome, explain, place, run_segment
 from actionvos_napari.session import Session
 from actionvos_napari.shortcuts import bind_shortcuts, help_text
-from actionvos_napari.store_box import StoreBox
+from actionvos_napari.store_box import AUTOSAVE_DELAY_MS, StoreBox
 from actionvos_napari.store_io import role_pair, save_action
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class SegmentWidget(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
         layout = QVBoxLayout(panel)
-        self.clip_box = ClipFactsBox(self)
+        self.clip_box = ClipFactsBox(self, open_clip=self.open_clip)
         self.action_box = ActionBox(self)
         self.run_button = QPushButton("Run ActionVOS")
         self.cancel_button = QPushButton("Cancel")
@@ -129,6 +130,11 @@ class SegmentWidget(QWidget):
             on_idle=self._sync_buttons,
         )
         self._sync_buttons()
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_DELAY_MS)
+        self._autosave.timeout.connect(self._autosave_now)
+        self.session.on_edit = self._edited
         for w in (self.clip_box, self.action_box):
             layout.addWidget(w)
         layout.addLayout(buttons)
@@ -187,6 +193,17 @@ class SegmentWidget(QWidget):
             self.close_guard = CloseGuard(window, self)
 
     # --- clip and layers -------------------------------------------------------------------
+    def open_clip(self, path: str) -> None:
+        """Open a video or frame folder as the clip to work on (this plugin's lazy reader)."""
+        try:
+            layers = self.viewer.open(path, plugin="actionvos-napari")
+        except (ValueError, ActionVOSError) as exc:  # napari wraps a reader's error
+            cause = exc.__cause__ if isinstance(exc.__cause__, ActionVOSError) else exc
+            self.report(InputError(f"cannot open {path} as a clip: {cause}"))
+            return
+        if layers:
+            self.viewer.layers.selection.active = layers[0]
+
     def clip_layer(self) -> Any:
         """The clip to work on: the selected image layer, else the top-most image layer."""
         active = self.viewer.layers.selection.active
@@ -447,9 +464,13 @@ class SegmentWidget(QWidget):
                 f"{len(kept.get('human', {}))} flags"
             )
         model = Path(req.model).name
+        self.action_box.ran_on.value = outcome.ran_on
         self.status.setText(
-            f"done with {model}: {n_active} of {len(outcome.gate)} objects active{note}"
+            f"done with {model} on {outcome.ran_on}: {n_active} of {len(outcome.gate)} "
+            f"objects active{note}"
         )
+        if self.action_box.probability_layer.value:
+            show_probabilities(self.viewer, outcome, clip_name, outcome.active.shape[0])
 
     # --- undoable steps --------------------------------------------------------------------
     def _snapshot(self) -> _Snapshot:
@@ -572,6 +593,20 @@ class SegmentWidget(QWidget):
         self.session.edited()
 
     # --- save ------------------------------------------------------------------------------
+    def _edited(self) -> None:
+        if self.store_box.autosave.isChecked():
+            self._autosave.start()  # restarts: saves once the edits pause
+
+    def _autosave_now(self) -> None:
+        """Save if there is something to save and a save is not running already."""
+        saving = self.save_worker is not None and self.save_worker.is_running
+        if not self.session.unsaved or self._pair is None:
+            return
+        if saving or not self.store_box.path.text().strip():
+            self._autosave.start()  # try again after the running save
+            return
+        self.save()
+
     def _painted(self, event: Any) -> None:
         """A person painted: every frame the stroke touched becomes human-verified on save."""
         if self.history.recording:

@@ -222,8 +222,8 @@ def test_the_action_form_is_a_magicgui_form(make_napari_viewer, qtbot, tmp_path)
     box = widget.action_box
     labels = [w.label for w in box.form]
     assert labels == ["Store action", "Narration", "Objects", "Run on", "First frame",
-                      "Last frame", "Text encoder", "Device", "Threshold θ",
-                      "Resolution (0 = model's)"]  # fmt: skip
+                      "Last frame", "Text encoder", "Device", "Precision", "Runs on",
+                      "Threshold θ", "Resolution (0 = model's)", ""]  # fmt: skip
     # the registry offers the shipped model by name, and it is the default
     assert box.checkpoint.text() == "lite" and box.checkpoint.combo.findText("lite") >= 0
     qtbot.keyClicks(box.narration.native, "Cut   apple")
