@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 from actionvos.finetune import FinetuneProgress, FinetuneRequest, FinetuneResult, run_finetune
+from actionvos_napari.gc_pauses import LoadingPause
 
 Progress = Callable[[int, int, str], None]
 
@@ -36,8 +37,14 @@ def run_finetune_job(
 ) -> FinetuneResult:
     """Fine-tune as the request says; a cancel keeps the steps done so far as a version."""
 
-    def report(p: FinetuneProgress) -> None:
-        if progress is not None:
-            progress(*describe(p))
+    # reading the stores, loading the parent and scoring it make long-lived objects: no
+    # collections (UI stalls) until training starts, then those objects are frozen
+    with LoadingPause() as pause:
 
-    return run_finetune(request, progress=report, cancel=cancel)
+        def report(p: FinetuneProgress) -> None:
+            if p.phase == "training":
+                pause.loaded()
+            if progress is not None:
+                progress(*describe(p))
+
+        return run_finetune(request, progress=report, cancel=cancel)

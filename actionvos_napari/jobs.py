@@ -19,6 +19,7 @@ from qtpy.QtWidgets import QLabel, QProgressBar, QPushButton
 
 from actionvos.errors import ActionVOSError
 from actionvos_napari.activity import ActivityBar
+from actionvos_napari.gc_pauses import freeze_long_lived
 
 
 class Jobs(QObject):
@@ -70,6 +71,7 @@ class Jobs(QObject):
         ``finished`` runs last, whatever happened, after the buttons are free again.
         """
         self.check_idle()
+        freeze_long_lived()  # the viewer and its layers: collections now skip them
         self.cancel.clear()
         for button in self._buttons():
             button.setEnabled(False)

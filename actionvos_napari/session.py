@@ -16,6 +16,7 @@ from typing import Any
 
 from actionvos.engine.loader import load_engine
 from actionvos.propagation.flow import FlowCache
+from actionvos_napari.gc_pauses import loading_long_lived
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,13 @@ class EngineCache:
         with self._lock:
             if self._key != key:
                 self._engine, self._key = None, None  # free the old model first
-                self._engine = load_engine(
-                    request.model,
-                    text_encoder=request.text_encoder,
-                    device=request.device,
-                    precision=request.precision,
-                )
+                with loading_long_lived():  # no UI stalls from collections while loading
+                    self._engine = load_engine(
+                        request.model,
+                        text_encoder=request.text_encoder,
+                        device=request.device,
+                        precision=request.precision,
+                    )
                 self._key = key
             own = int(getattr(self._engine.net.config, "short_side", 360))
             self._engine.short_side = int(request.short_side or own)

@@ -34,6 +34,7 @@ from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
 from actionvos_napari.close_guard import CloseGuard
 from actionvos_napari.confidence_strip import ConfidenceFeed, ConfidenceStrip
 from actionvos_napari.finetune_box import FinetuneBox
+from actionvos_napari.gc_pauses import thaw
 from actionvos_napari.jobs import Jobs
 from actionvos_napari.layers import META, object_features, role_layers
 from actionvos_napari.linked_undo import LinkedHistory, same_layer
@@ -173,6 +174,7 @@ class SegmentWidget(QWidget):
         layers.selection.events.active.connect(self._refresh)
         layers.events.inserted.connect(self._refresh)
         layers.events.removed.connect(self._refresh)
+        layers.events.removed.connect(lambda _event: thaw())  # its memory may be garbage now
         self._refresh()
 
     @property
@@ -434,9 +436,12 @@ class SegmentWidget(QWidget):
         )
         if same:
 
+            n_before = len(pair.active.metadata[META].get("object_names", []))
+
             def write() -> None:
                 for layer, (_, kwargs, _) in zip((pair.active, pair.inactive), tuples, strict=True):
-                    layer.colormap = kwargs["colormap"]  # the new objects get their colours
+                    if len(names) != n_before:  # new objects get their colours (20 ms a layer)
+                        layer.colormap = kwargs["colormap"]
                     layer.metadata[META] = kwargs["metadata"][META]
                 pair.replace(outcome.active, outcome.inactive)
                 self.session.outcome = outcome
