@@ -76,15 +76,22 @@ def save_action(
     changed: list[int] = []
     with open_or_create(path, merged.shape, meta.get("clip")) as store:
         action_id = _action_id(store, narration, merged.shape[0], meta.get("action_id"))
-        if edited:
-            changed += store.save_layers(
-                merged[edited], lut, frames=edited, action_id=action_id, save=False
-            )
-        for state, frames in _rest_by_state(merged, edited, source, meta).items():
-            changed += store.save_layers(
-                merged[frames], lut, frames=frames, state=state, action_id=action_id, save=False
-            )
-        _save_flags(store, action_id, names, meta)
+        # one Save is one step of the store's history: Store undo takes back all it corrected
+        with store.correction(f"save in napari: {narration}", action_id):
+            if edited:
+                changed += store.save_layers(
+                    merged[edited], lut, frames=edited, action_id=action_id, save=False
+                )
+            for state, frames in _rest_by_state(merged, edited, source, meta).items():
+                changed += store.save_layers(
+                    merged[frames],
+                    lut,
+                    frames=frames,
+                    state=state,
+                    action_id=action_id,
+                    save=False,
+                )
+            _save_flags(store, action_id, names, meta)
         if source == "model" and meta.get("checkpoint"):
             store.record_model(str(meta["checkpoint"]), details={"user": _user()})
     return sorted(changed)

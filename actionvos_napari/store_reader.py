@@ -9,7 +9,7 @@ person verified stay verified, model and pseudo-label frames stay what they were
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from actionvos_napari.layers import META, clip_layer_data, role_layers, split_ac
 from actionvos_napari.model_output import check_layer_budget
 
 Reader = Callable[[str | list[str]], list[tuple]]
+Progress = Callable[[int, int, str], None]
 
 
 def get_store_reader(path: str | list[str]) -> Reader | None:
@@ -69,17 +70,35 @@ def _action(store: Store) -> ActionRecord | None:
     return max(actions, key=lambda a: a.id) if actions else None
 
 
-def _object_facts(store: Store, action: ActionRecord | None, n_labels: int) -> dict[str, Any]:
-    """Names, flags and why, indexed by label value - 1 (label values are store ids)."""
+def _label_ids(known: dict[int, str], names: Sequence[str]) -> list[int | None]:
+    """The store object behind each label value of layers named ``names``: the id itself where
+    the names agree (layers read from the store), else the object of that name (layers of a
+    run saved into a store that already numbered its objects otherwise), else None."""
+    by_name = {name: oid for oid, name in known.items()}
+    return [k if known.get(k) == name else by_name.get(name) for k, name in enumerate(names, 1)]
+
+
+def _object_facts(
+    store: Store,
+    action: ActionRecord | None,
+    n_labels: int,
+    names: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Names, flags and why, indexed by label value - 1 (label values are store ids, unless
+    ``names`` says what the layers call each label value)."""
     known = {o.id: o.name for o in store.objects()}
+    ids = list(range(1, n_labels + 1)) if names is None else _label_ids(known, names)
     records = store.activity(action.id) if action is not None else {}
-    names, active, probs, reasons, sources, human = [], [], [], [], [], {}
+    out_names, active, probs, reasons, sources, human = [], [], [], [], [], {}
     reviewed = []
-    for k in range(1, n_labels + 1):
-        names.append(known.get(k, f"object {k}"))
-        rec = records.get(k)
+    for index, oid in enumerate(ids):
+        if names is not None:
+            out_names.append(names[index])
+        else:
+            out_names.append(known.get(oid, f"object {oid}"))
+        rec = records.get(oid) if oid is not None else None
         if rec is not None and (rec.reasons or {}).get("reviewed"):
-            reviewed.append(k - 1)
+            reviewed.append(index)
         active.append(bool(rec.active) if rec is not None and rec.active is not None else False)
         probs.append(rec.probability if rec is not None else None)
         sources.append(rec.source.value if rec is not None else "")
@@ -87,11 +106,11 @@ def _object_facts(store: Store, action: ActionRecord | None, n_labels: int) -> d
             reasons.append(["no flag saved"])
         elif rec.source is Source.HUMAN:
             reasons.append([f"set {'active' if rec.active else 'inactive'} by you"])
-            human[str(k - 1)] = bool(rec.active)
+            human[str(index)] = bool(rec.active)
         else:
             reasons.append(list((rec.reasons or {}).get("reasons") or []))
     return {
-        "object_names": names,
+        "object_names": out_names,
         "active": active,
         "probabilities": probs,
         "reasons": reasons,
@@ -105,10 +124,12 @@ def _object_facts(store: Store, action: ActionRecord | None, n_labels: int) -> d
 ACTION_KEYS = ("active", "probabilities", "reasons", "sources", "human", "reviewed")
 
 
-def _action_entry(store: Store, action: ActionRecord, n_labels: int) -> dict[str, Any]:
+def _action_entry(
+    store: Store, action: ActionRecord, n_labels: int, names: Sequence[str] | None = None
+) -> dict[str, Any]:
     """One action of the store as the widget's action picker offers it: its narration and
     range, and its objects' flags (the masks are the clip's, shared by every action)."""
-    facts = _object_facts(store, action, n_labels)
+    facts = _object_facts(store, action, n_labels, names)
     return {
         "id": action.id,
         "narration": action.narration,
@@ -116,6 +137,65 @@ def _action_entry(store: Store, action: ActionRecord, n_labels: int) -> dict[str
         "end": action.end_frame,
         **{k: facts[k] for k in ACTION_KEYS},
     }
+
+
+def action_entries(store: Store, names: Sequence[str]) -> list[dict[str, Any]]:
+    """Every action of the store as the picker offers it, for layers whose label value k is
+    the object ``names[k - 1]`` (whether or not the store numbers that object k)."""
+    return [_action_entry(store, a, len(names), names) for a in store.actions()]
+
+
+def read_masks(store: Store, progress: Progress | None = None, chunk: int = 256) -> np.ndarray:
+    """Every frame's label map, read ``chunk`` frames at a time so a long clip reports
+    progress (``progress(done, total, message)``) instead of going quiet."""
+    n = store.n_frames
+    if progress is None:
+        return store.read_frames(range(n))
+    parts = []
+    for first in range(0, n, chunk):
+        parts.append(store.read_frames(range(first, min(first + chunk, n))))
+        progress(min(first + chunk, n), n, f"reading the store's masks, frame {first}")
+    return np.concatenate(parts) if parts else store.read_frames(range(0))
+
+
+def mask_layer_data(
+    store: Store,
+    clip_name: str,
+    action_id: int | None = None,
+    progress: Progress | None = None,
+) -> list[tuple]:
+    """The two mask layers of one action as the store holds them, without the clip.
+
+    ``action_id`` picks the action (the one on screen, after an undo); the newest one when it
+    is None or no longer in the store. Used by the reader and by Store Undo / Redo, which
+    write these into the layers already open.
+    """
+    n, h, w = store.shape
+    check_layer_budget(n, h, w)
+    masks = read_masks(store, progress)
+    n_labels = max(int(masks.max(initial=0)), max((o.id for o in store.objects()), default=0))
+    if n_labels < 256:
+        masks = masks.astype(np.uint8)
+    known = [a for a in store.actions() if a.id == action_id]
+    action = known[0] if known else _action(store)
+    facts = _object_facts(store, action, n_labels)
+    actions = [_action_entry(store, a, n_labels) for a in store.actions()]
+    states = [FrameState.UNLABELLED.value] * n
+    for record in store.frame_records():
+        states[record.frame] = record.state.value
+    human_frames = [t for t, s in enumerate(states) if s == FrameState.HUMAN.value]
+    extra = {
+        **{k: v for k, v in facts.items() if k not in ("object_names", "active")},
+        "narration": action.narration if action is not None else "",
+        "source": "store",
+        "store_path": str(store.path),
+        "action_id": action.id if action is not None else None,
+        "frame_states": states,
+        "edited_frames": human_frames,
+        "actions": actions,
+    }
+    act, inact = split_active(masks, facts["active"])
+    return role_layers(act, inact, facts["object_names"], facts["active"], clip_name, extra)
 
 
 def read_store(path: str | list[str]) -> list[tuple]:
@@ -126,30 +206,9 @@ def read_store(path: str | list[str]) -> list[tuple]:
         check_layer_budget(n, h, w)
         clip = _clip_layer(store)
         clip_name = clip[1]["name"] if clip is not None else store.video
-        masks = store.read_frames(range(n))
-        n_labels = max(int(masks.max(initial=0)), max((o.id for o in store.objects()), default=0))
-        if n_labels < 256:
-            masks = masks.astype(np.uint8)
-        action = _action(store)
-        facts = _object_facts(store, action, n_labels)
-        actions = [_action_entry(store, a, n_labels) for a in store.actions()]
-        states = [FrameState.UNLABELLED.value] * n
-        for record in store.frame_records():
-            states[record.frame] = record.state.value
-    human_frames = [t for t, s in enumerate(states) if s == FrameState.HUMAN.value]
-    extra = {
-        **{k: v for k, v in facts.items() if k not in ("object_names", "active")},
-        "narration": action.narration if action is not None else "",
-        "source": "store",
-        "store_path": str(path),
-        "action_id": action.id if action is not None else None,
-        "frame_states": states,
-        "edited_frames": human_frames,
-        "actions": actions,
-    }
-    act, inact = split_active(masks, facts["active"])
-    layers = role_layers(act, inact, facts["object_names"], facts["active"], clip_name, extra)
+        layers = mask_layer_data(store, clip_name)
     if clip is not None:
-        clip[1]["metadata"][META].update(narration=extra["narration"])
+        narration = layers[0][1]["metadata"][META]["narration"]
+        clip[1]["metadata"][META].update(narration=narration)
         layers.insert(0, clip)
     return layers

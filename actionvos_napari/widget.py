@@ -50,6 +50,8 @@ from actionvos_napari.segment_job import SegmentOutcome, explain, place, run_seg
 from actionvos_napari.session import Session
 from actionvos_napari.shortcuts import bind_shortcuts, help_text
 from actionvos_napari.store_box import AUTOSAVE_DELAY_MS, StoreBox
+from actionvos_napari.store_history import connect_history, import_csv, store_step
+from actionvos_napari.store_history_box import StoreHistoryBox
 from actionvos_napari.store_io import role_pair, save_action
 
 if TYPE_CHECKING:
@@ -121,6 +123,7 @@ class SegmentWidget(QWidget):
             self.strip, partial(propagate_actions.confidence_job, self), self.report, parent=self
         )
         self.store_box = StoreBox(self)
+        self.history_box = StoreHistoryBox(self)
         self.finetune_box = FinetuneBox(self)
         self.jobs = Jobs(
             self.progress_bar,
@@ -148,6 +151,7 @@ class SegmentWidget(QWidget):
         review.addWidget(self.propagate_button)
         layout.addLayout(review)
         layout.addWidget(self.store_box)
+        layout.addWidget(self.history_box)
         layout.addWidget(self.finetune_box)
         keys = QLabel("Shortcuts\n" + help_text())
         keys.setObjectName("actionvos_shortcuts")
@@ -166,6 +170,7 @@ class SegmentWidget(QWidget):
             lambda row, _col: self.select_object(self.table.index_at(row))
         )
         self.store_box.save_button.clicked.connect(self.save)
+        connect_history(self)
         self.finetune_box.button.clicked.connect(self.finetune)
         self.finetune_box.rerun_button.clicked.connect(self.rerun)
         self.action_box.threshold.changed.connect(self._regate)
@@ -435,7 +440,6 @@ class SegmentWidget(QWidget):
             and pair.active.data.shape == outcome.active.shape
         )
         if same:
-
             n_before = len(pair.active.metadata[META].get("object_names", []))
 
             def write() -> None:
@@ -693,3 +697,15 @@ class SegmentWidget(QWidget):
     def rerun(self) -> Any:
         """Run the action again with the version the last fine-tune made."""
         return finetune_actions.rerun(self)
+
+    def store_undo(self) -> Any:
+        """Undo the store's newest correction, then show the store (see :mod:`.store_history`)."""
+        return store_step(self, undo=True)
+
+    def store_redo(self) -> Any:
+        """Redo the correction Store undo took back last (see :mod:`.store_history`)."""
+        return store_step(self, undo=False)
+
+    def import_narrations(self) -> Any:
+        """Import EPIC-100 narrations as the store's actions (see :mod:`.store_history`)."""
+        return import_csv(self)
