@@ -89,6 +89,7 @@ def switch_action(widget: Any, action_id: int | None) -> None:
 
     widget.as_step(write)
     widget.action_box.narration.value = entry["narration"]
+    widget.action_box.set_range(entry["start"], entry["end"])
     widget.status.setText(
         f"action {entry['id']}: {entry['narration']} (frames {entry['start']}–"
         f"{entry['end']}), {sum(entry['active'])} of {len(names)} objects active"

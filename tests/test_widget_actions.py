@@ -46,6 +46,8 @@ def test_switching_actions_resplits_the_masks_and_saves_to_the_chosen_action(
 
     picker.value = first.id  # as choosing it in the combo box does
     assert widget.action_box.narration.value == first.narration
+    box = widget.action_box
+    assert (box.first.value, box.last.value) == (first.start_frame, first.end_frame)
     assert widget.rows.active == [flags[k] for k in sorted(flags)]
     for k, on in flags.items():  # each object now sits in the layer its flag says
         layer, other = (pair.active, pair.inactive) if on else (pair.inactive, pair.active)
