@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
 
     viewer = napari.Viewer(title="ActionVOS demo")
     viewer.open_sample("actionvos-napari", "kitchen")
-    _, widget = viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
-    fit_window(viewer)
+    dock, widget = viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
+    fit_window(viewer, dock=dock)
     if not args.no_run:
         # The sample's pseudo-label layers are replaced by the model's own masks.
         for layer in [lyr for lyr in viewer.layers if lyr.name.endswith(("active", "inactive"))]:
@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(5):
             QApplication.processEvents()
         viewer.screenshot(args.screenshot, canvas_only=False)
+        from qtpy.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(30_000)  # background workers end first
         viewer.close()
         return 0
     napari.run()

@@ -11,10 +11,15 @@ from typing import Any
 
 #: width, height in pixels: canvas beside a panel that shows about eight table rows
 REVIEW_SIZE = (1600, 1050)
+#: the panel's width: its tables show the *Why* column and the store path without scrolling
+PANEL_WIDTH = 620
 
 
-def fit_window(viewer: Any, size: tuple[int, int] = REVIEW_SIZE) -> tuple[int, int]:
-    """Resize the viewer's main window to ``size`` (or the available screen); returns it."""
+def fit_window(
+    viewer: Any, size: tuple[int, int] = REVIEW_SIZE, dock: Any = None
+) -> tuple[int, int]:
+    """Resize the viewer's main window to ``size`` (or the available screen), and the
+    panel's ``dock`` to :data:`PANEL_WIDTH` when given; returns the window size."""
     window = viewer.window._qt_window
     width, height = size
     screen = window.screen()
@@ -22,4 +27,8 @@ def fit_window(viewer: Any, size: tuple[int, int] = REVIEW_SIZE) -> tuple[int, i
         free = screen.availableGeometry()
         width, height = min(width, free.width()), min(height, free.height())
     window.resize(width, height)
+    if dock is not None:
+        from qtpy.QtCore import Qt
+
+        window.resizeDocks([dock], [min(PANEL_WIDTH, width // 2)], Qt.Horizontal)
     return width, height

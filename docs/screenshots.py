@@ -30,8 +30,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import napari
     import numpy as np
+    from napari._qt.dialogs.qt_notification import NapariQtNotification
     from napari.utils.notifications import notification_manager
-    from qtpy.QtCore import QEventLoop
+    from qtpy.QtCore import QEventLoop, QThreadPool
     from qtpy.QtWidgets import QApplication, QScrollArea
 
     from actionvos.sample import make_kitchen_clip, write_sample
@@ -47,9 +48,15 @@ def main(argv: list[str] | None = None) -> int:
         loop.exec_()
         signal.disconnect(loop.quit)
 
-    def shot(viewer, widget, name: str, show) -> None:  # noqa: ANN001
-        widget.findChild(QScrollArea).ensureWidgetVisible(show, 0, 0)
+    def shot(viewer, widget, name: str, show, bottom: bool = False) -> None:  # noqa: ANN001
+        scroll = widget.findChild(QScrollArea)
+        settle()
+        scroll.ensureWidgetVisible(show, 0, 0)
+        if bottom:  # the last section: show it whole
+            scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
         notification_manager.records.clear()
+        for toast in viewer.window._qt_window.findChildren(NapariQtNotification):
+            toast.close()
         settle()
         viewer.screenshot(str(args.out / f"{name}.png"), canvas_only=False)
         print(f"{name}: {widget.status.text()}")
@@ -57,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     def open_window(path: str):  # noqa: ANN202
         viewer = napari.Viewer(title="ActionVOS segment")
         viewer.open(path, plugin="actionvos-napari")
-        _, widget = viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
-        fit_window(viewer)
+        dock, widget = viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
+        fit_window(viewer, dock=dock)
         settle()
         return viewer, widget
 
@@ -99,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         widget.save()
         wait(widget.save_done)
         store = widget.session.store_path
+        QThreadPool.globalInstance().waitForDone(30_000)
         viewer.close()
 
         viewer, widget = open_window(store)
@@ -111,11 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         widget.finetune_box.device.value = "cpu"
         widget.finetune()
         wait(widget.finetune_done)
-        shot(viewer, widget, STEPS[4], widget.finetune_box)
+        shot(viewer, widget, STEPS[4], widget.finetune_box.table, bottom=True)
 
         widget.rerun()
         wait(widget.run_done)
         shot(viewer, widget, STEPS[5], widget.table)
+        QThreadPool.globalInstance().waitForDone(30_000)  # the strip's and history's workers
         viewer.close()
     return 0
 
