@@ -40,19 +40,27 @@ def open_or_create(path: str | Path, shape: tuple[int, int, int], clip: str | No
     return Store.create(path, n_frames=shape[0], height=shape[1], width=shape[2], clip=clip)
 
 
-def _action_id(store: Store, narration: str, n_frames: int, known: int | None = None) -> int:
-    """The action these layers belong to: the one they were reopened from, else by narration."""
+def _action_id(
+    store: Store,
+    narration: str,
+    n_frames: int,
+    known: int | None = None,
+    span: tuple[int, int] | None = None,
+) -> int:
+    """The action these layers belong to: the one they were reopened from, else the one of
+    this narration and frame range (the run's range, else the whole clip), else a new one."""
     if known is not None and any(
         a.id == known and a.narration == narration for a in store.actions()
     ):
         return int(known)
+    first, last = span if span is not None else (0, n_frames - 1)
     for action in store.actions():
         if action.narration == narration and (action.start_frame, action.end_frame) == (
-            0,
-            n_frames - 1,
+            first,
+            last,
         ):
             return action.id
-    return store.add_action(narration, 0, n_frames - 1)
+    return store.add_action(narration, int(first), int(last))
 
 
 def save_action(
@@ -75,7 +83,8 @@ def save_action(
     lut = {k + 1: name for k, name in enumerate(names)}
     changed: list[int] = []
     with open_or_create(path, merged.shape, meta.get("clip")) as store:
-        action_id = _action_id(store, narration, merged.shape[0], meta.get("action_id"))
+        span = tuple(meta["span"]) if meta.get("span") else None
+        action_id = _action_id(store, narration, merged.shape[0], meta.get("action_id"), span)
         # one Save is one step of the store's history: Store undo takes back all it corrected
         with store.correction(f"save in napari: {narration}", action_id):
             if edited:

@@ -427,6 +427,7 @@ class SegmentWidget(QWidget):
             "threshold": req.threshold,
             "probabilities": outcome.probs,
             "reasons": outcome.reasons,
+            "span": list(req.span) if req.span is not None else None,  # a new action's range
             **kept,
         }
         tuples = role_layers(

@@ -21,7 +21,7 @@ from actionvos.engine.postprocess import caption_probs, merge_label_map, select_
 from actionvos.engine.preprocess import preprocess_frames
 from actionvos.engine.prompts import build_prompts
 from actionvos.engine.tokenizer import build_byte_bpe_tokenizer, encode, load_tokenizer
-from actionvos.errors import Cancelled, ClipError, InputError
+from actionvos.errors import Cancelled, ClipError, DeviceMemoryError, InputError
 from actionvos.network import ActionVOSNet, ModelConfig
 
 DATA = Path(__file__).parent / "data"
@@ -237,3 +237,16 @@ def test_too_long_caption_is_refused_before_running(net, tokenizer):
     with pytest.raises(InputError, match=r"'knife' is \d+ tokens .* at most 64"):
         eng.run(clip, ["knife"], "cut onion " * 40)
     assert clip.reads == []
+
+
+def test_running_out_of_device_memory_says_what_to_do(net, tokenizer, monkeypatch):
+    eng = Engine(net, tokenizer, device="cpu", window=3, short_side=SHORT)
+
+    def no_memory(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(eng, "_window_batched", no_memory)
+    with pytest.raises(DeviceMemoryError, match="ran out of memory segmenting 3 objects") as info:
+        eng.run(CountingClip(5), OBJECTS, NARRATION)
+    assert "device cpu" in str(info.value) and "resolution" in str(info.value)
+    assert isinstance(info.value.__cause__, torch.OutOfMemoryError)  # the original is kept

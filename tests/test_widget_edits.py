@@ -281,3 +281,21 @@ def test_run_on_the_current_frame_or_a_range_keeps_the_other_frames(
     box.set_range(3, 9)
     widget.run()
     assert "not inside the clip" in widget.status.text()
+
+
+def test_a_new_action_run_on_a_range_is_saved_with_that_range(
+    make_napari_viewer, qtbot, model_dir, tmp_path
+) -> None:
+    viewer = make_napari_viewer()
+    viewer.add_image(random_clip(6), name="clip", rgb=True)
+    widget = dock(viewer)
+    fill_action(widget, model_dir, "wash knife", "knife, apple", threshold=0.0)
+    widget.action_box.scope.value = "frame range"
+    widget.action_box.set_range(2, 4)
+    _click_run(widget, qtbot)
+    assert np.asarray(viewer.layers["clip active"].data)[2:5].max() > 0, widget.status.text()
+    path = tmp_path / "clip.actionvos"
+    _click_save(widget, qtbot, path)
+    with Store.open(path, read_only=True) as store:
+        actions = [(a.narration, a.start_frame, a.end_frame) for a in store.actions()]
+    assert actions == [("wash knife", 2, 4)]

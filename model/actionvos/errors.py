@@ -25,5 +25,9 @@ class InputError(ActionVOSError, ValueError):
     """Bad arguments: empty narration, unknown names, wrong sizes."""
 
 
+class DeviceMemoryError(ActionVOSError):
+    """The accelerator ran out of memory: a smaller job (or the CPU) will fit."""
+
+
 class Cancelled(ActionVOSError):
     """Long work stopped because the user asked it to."""

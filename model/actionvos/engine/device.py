@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Iterator
 
 import torch
 
-from actionvos.errors import InputError
+from actionvos.errors import DeviceMemoryError, InputError
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -60,6 +61,20 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         )
         return "fp32"
     return precision
+
+
+@contextlib.contextmanager
+def device_memory(device: torch.device, what: str) -> Iterator[None]:
+    """Turn the accelerator running out of memory into an error that says what to do."""
+    try:
+        yield
+    except torch.OutOfMemoryError as exc:
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        raise DeviceMemoryError(
+            f"{device} ran out of memory {what}; use a smaller working resolution, fewer "
+            "objects at once, fewer frames, or the CPU (device cpu)"
+        ) from exc
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:

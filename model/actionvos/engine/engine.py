@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from actionvos.engine.device import autocast, resolve_device, resolve_precision
+from actionvos.engine.device import autocast, device_memory, resolve_device, resolve_precision
 from actionvos.engine.postprocess import (
     POSITIVE_THRESHOLD,
     gather_queries,
@@ -184,10 +184,11 @@ class Engine:
                     f"{result.frame_size[1]}x{result.frame_size[0]}; all frames need one size"
                 )
             report = _sub_progress(progress, start, total, where)
-            if per_object:
-                window = self._window_per_object(frames, ids, report, cancel)
-            else:
-                window = self._window_batched(frames, prompts, ids, report, cancel)
+            with device_memory(self.device, f"segmenting {len(prompts)} objects in {where}"):
+                if per_object:
+                    window = self._window_per_object(frames, ids, report, cancel)
+                else:
+                    window = self._window_batched(frames, prompts, ids, report, cancel)
             result.windows.append(WindowResult(start, stop, *window))
             if on_window is not None:
                 on_window(result, result.windows[-1])

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from actionvos.engine.device import device_memory
 from actionvos.errors import Cancelled, InputError, StoreError
 from actionvos.training import AugmentSettings, Trainer, TrainProgress, TrainSettings
 from actionvos.training.distributed import current_world
@@ -184,7 +185,8 @@ def run_finetune(
             steps = p.steps if request.minutes is None else 0
             report(FinetuneProgress("training", p.step, steps, p.loss, p.steps_per_s, p.eta_s))
 
-        trained = trainer.run(on_step, cancel)
+        with device_memory(trainer.device, f"fine-tuning the {request.preset} preset"):
+            trained = trainer.run(on_step, cancel)
     except BaseException:
         if created and world.is_main:
             shutil.rmtree(out, ignore_errors=True)
