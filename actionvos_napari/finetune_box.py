@@ -25,15 +25,8 @@ from actionvos.errors import InputError
 from actionvos.finetune import DEFAULT_PRESET, PRESETS, FinetuneRequest, FinetuneResult
 from actionvos.finetune.evaluation import FIGURES
 from actionvos.finetune.run import DEFAULT_STEPS
+from actionvos.metrics.scores import LABELS as FIGURE_NAMES
 
-FIGURE_NAMES = {
-    "p_miou": "p-mIoU",
-    "n_miou": "n-mIoU",
-    "p_ciou": "p-cIoU",
-    "n_ciou": "n-cIoU",
-    "giou": "gIoU",
-    "accuracy": "Acc",
-}
 COLUMNS = ("Figure", "Before", "After", "Change")
 
 
