@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from qtpy.QtCore import Qt
-from widget_support import dock
+from widget_support import ctrl_z, dock
 
 from actionvos.sample import make_kitchen_clip, write_sample
 from actionvos.sample.label_store import write_clip_store
@@ -55,10 +55,7 @@ def test_switching_actions_resplits_the_masks_and_saves_to_the_chosen_action(
         assert not (np.asarray(other.data) == k).any()
     assert pair.active.metadata["actionvos"]["action_id"] == first.id
 
-    viewer.layers.selection.active = pair.active
-    canvas = viewer.window._qt_viewer.canvas.native
-    canvas.setFocus()
-    qtbot.keyClick(canvas, Qt.Key_Z, Qt.ControlModifier)  # one Ctrl-Z: back to the second
+    ctrl_z(viewer, pair.active, qtbot)  # one Ctrl-Z: back to the second
     assert widget.rows.active == [not flags[k] for k in sorted(flags)]
     assert widget.action_box.narration.value == "wash the table"
     assert picker.value == second

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from qtpy.QtCore import Qt
-from widget_support import dock, fill_action, random_clip, tiny_model
+from widget_support import ctrl_z, dock, fill_action, random_clip, tiny_model
 
 from actionvos.store import FrameState, Store
 
@@ -26,15 +26,6 @@ def _click_save(widget, qtbot, path):
     widget.store_box.path.setText(str(path))
     with qtbot.waitSignal(widget.save_done, timeout=60_000):
         qtbot.mouseClick(widget.store_box.save_button, Qt.LeftButton)
-
-
-def _ctrl_z(viewer, layer, qtbot, shift: bool = False) -> None:
-    """Press Ctrl-Z (Ctrl-Shift-Z) on the canvas with ``layer`` selected, as a person would."""
-    viewer.layers.selection.active = layer
-    mods = Qt.ControlModifier | (Qt.ShiftModifier if shift else Qt.NoModifier)
-    canvas = viewer.window._qt_viewer.canvas.native
-    canvas.setFocus()
-    qtbot.keyClick(canvas, Qt.Key_Z, mods)
 
 
 def test_a_stroke_through_frames_verifies_every_frame_it_touched(
@@ -64,7 +55,7 @@ def test_a_stroke_through_frames_verifies_every_frame_it_touched(
     assert states[touched[0] - 1] is FrameState.PSEUDO
 
 
-def test_a_toggle_is_one_ctrl_z(make_napari_viewer, qtbot) -> None:
+def test_a_toggle_is_onectrl_z(make_napari_viewer, qtbot) -> None:
     viewer = make_napari_viewer()
     viewer.open_sample("actionvos-napari", "kitchen")
     widget = dock(viewer)
@@ -82,23 +73,23 @@ def test_a_toggle_is_one_ctrl_z(make_napari_viewer, qtbot) -> None:
     # a flag is not a painted frame
     assert active.metadata["actionvos"].get("edited_frames", []) == []
 
-    _ctrl_z(viewer, active, qtbot)  # one key press undoes both layers and the flag
+    ctrl_z(viewer, active, qtbot)  # one key press undoes both layers and the flag
     np.testing.assert_array_equal(active.data, a0)
     np.testing.assert_array_equal(inactive.data, i0)
     assert not widget.table.is_active(k)
     assert not active.features["active"][k]
     assert "human" not in active.metadata["actionvos"]
 
-    _ctrl_z(viewer, inactive, qtbot, shift=True)  # redo from the other layer
+    ctrl_z(viewer, inactive, qtbot, shift=True)  # redo from the other layer
     assert not np.any(np.asarray(inactive.data) == k + 1)
     assert widget.table.is_active(k)
 
     # a person's stroke on one layer is its own step, undone before the toggle
     viewer.dims.set_current_step(0, 3)
     inactive.paint((3, 40, 40), 2)
-    _ctrl_z(viewer, inactive, qtbot)
+    ctrl_z(viewer, inactive, qtbot)
     assert widget.table.is_active(k)
-    _ctrl_z(viewer, inactive, qtbot)
+    ctrl_z(viewer, inactive, qtbot)
     assert not widget.table.is_active(k)
     np.testing.assert_array_equal(inactive.data, i0)
 
@@ -127,7 +118,7 @@ def test_a_second_run_with_more_objects_shows_the_new_one(
     assert widget.table.rowCount() == 4
 
     # the run's output is itself one undoable step: Ctrl-Z brings the first run back
-    _ctrl_z(viewer, active, qtbot)
+    ctrl_z(viewer, active, qtbot)
     assert active.metadata["actionvos"]["object_names"] == ["knife", "apple"]
     assert widget.table.rowCount() == 2
 

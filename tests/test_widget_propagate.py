@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from propagation_clips import textured_disc_clip
 from qtpy.QtCore import Qt
-from widget_support import dock, fill_action, tiny_model
+from widget_support import ctrl_z, dock, fill_action, tiny_model
 
 from actionvos.errors import InputError
 from actionvos.propagation.confidence import least_confident
@@ -60,15 +60,6 @@ def _person_paints(layer, frame: int, mask: np.ndarray, label: int) -> None:
     new = np.where(mask, label, np.where(old == label, 0, old)).astype(old.dtype)
     rows, cols = np.nonzero(new != old)
     layer.data_setitem((np.full(rows.size, frame), rows, cols), new[rows, cols])
-
-
-def _ctrl_z(viewer, layer, qtbot, shift: bool = False) -> None:
-    """Press Ctrl-Z (Ctrl-Shift-Z) on the canvas with ``layer`` selected, as a person would."""
-    viewer.layers.selection.active = layer
-    mods = Qt.ControlModifier | (Qt.ShiftModifier if shift else Qt.NoModifier)
-    canvas = viewer.window._qt_viewer.canvas.native
-    canvas.setFocus()
-    qtbot.keyClick(canvas, Qt.Key_Z, mods)
 
 
 def _strip_settled(widget, qtbot) -> np.ndarray:
@@ -192,16 +183,16 @@ def test_propagate_button_carries_a_painted_object_in_one_undoable_step(
     flows = widget.session.flows
     assert flows is not None and flows.frames is viewer.layers["disc"].data
 
-    _ctrl_z(viewer, active, qtbot)  # one Ctrl-Z takes the whole propagation back
+    ctrl_z(viewer, active, qtbot)  # one Ctrl-Z takes the whole propagation back
     np.testing.assert_array_equal(active.data, a0)
     np.testing.assert_array_equal(inactive.data, i0)
     assert "frame_states" not in active.metadata["actionvos"]
     assert "propagated_confidence" not in active.metadata["actionvos"]
-    _ctrl_z(viewer, active, qtbot)  # the next one is the person's stroke on frame 9
+    ctrl_z(viewer, active, qtbot)  # the next one is the person's stroke on frame 9
     assert not np.array_equal(np.asarray(active.data)[9], a0[9])
 
-    _ctrl_z(viewer, active, qtbot, shift=True)
-    _ctrl_z(viewer, active, qtbot, shift=True)  # the propagation is back
+    ctrl_z(viewer, active, qtbot, shift=True)
+    ctrl_z(viewer, active, qtbot, shift=True)  # the propagation is back
     assert active.metadata["actionvos"]["frame_states"] == meta["frame_states"]
     assert np.array_equal(np.asarray(active.data)[9], a0[9])
 
@@ -303,7 +294,7 @@ def test_shortcut_strip_and_next_to_review(make_napari_viewer, qtbot, disc) -> N
     assert widget.table.index_at(widget.table.currentRow()) == 1
 
     # an undo and a paint stroke refresh the strip
-    _ctrl_z(viewer, active, qtbot)
+    ctrl_z(viewer, active, qtbot)
     undone = _strip_settled(widget, qtbot)
     assert "propagated_confidence" not in active.metadata["actionvos"]
     assert undone[6, 0] < 0.5 and undone[2, 0] == 0.0

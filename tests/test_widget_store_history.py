@@ -8,7 +8,7 @@ import pytest
 from digest import store_digest
 from qtpy.QtCore import Qt
 from store_synthetic import VIDEO, write_narrations
-from widget_support import dock
+from widget_support import ctrl_z, dock
 
 import actionvos_napari.store_history as store_history
 from actionvos.sample import make_kitchen_clip, write_sample
@@ -120,10 +120,7 @@ def test_two_saves_listed_undo_and_redo_move_store_and_layers_together(
     assert not widget.session.unsaved  # the layers are the store: nothing to save
     assert box.undo_button.isEnabled() and box.redo_button.isEnabled()
     assert "store undo" in widget.status.text()
-    viewer.layers.selection.active = pair.active
-    canvas = viewer.window._qt_viewer.canvas.native
-    canvas.setFocus()
-    qtbot.keyClick(canvas, Qt.Key_Z, Qt.ControlModifier)  # the layers' history starts anew
+    ctrl_z(viewer, pair.active, qtbot)  # the layers' history starts anew
     np.testing.assert_array_equal(pair.inactive.data, first[1])
     np.testing.assert_array_equal(pair.active.data, first[0])
     assert not widget.session.unsaved

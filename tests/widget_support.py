@@ -63,3 +63,14 @@ def run_and_wait(widget, qtbot, timeout_ms: int = 120_000):
 
 def random_clip(n_frames: int = 4, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 255, (n_frames, 48, 64, 3), dtype=np.uint8)
+
+
+def ctrl_z(viewer, layer, qtbot, shift: bool = False) -> None:
+    """Press Ctrl-Z (Ctrl-Shift-Z) on the canvas with ``layer`` selected, as a person would."""
+    from qtpy.QtCore import Qt
+
+    viewer.layers.selection.active = layer
+    mods = Qt.ControlModifier | (Qt.ShiftModifier if shift else Qt.NoModifier)
+    canvas = viewer.window._qt_viewer.canvas.native
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key_Z, mods)
