@@ -16,6 +16,11 @@ COLUMNS = ("Object", "p(active)", "Active", "Why")
 INDEX = Qt.UserRole  # the object's index (0-based) on every cell of its row
 
 
+def set_by_hand(flag: bool) -> list[str]:
+    """The *Why* of a flag a person set (a tick, a reopened human flag)."""
+    return [f"set {'active' if flag else 'inactive'} by you"]
+
+
 @dataclass
 class ObjectRows:
     """What the table shows, one entry per object (index k is label value k + 1)."""

@@ -22,6 +22,7 @@ from actionvos.store import ActionRecord, FrameState, Source, Store
 from actionvos.store.schema import DATABASE_FILE
 from actionvos_napari.layers import META, clip_layer_data, role_layers, split_active
 from actionvos_napari.model_output import check_layer_budget
+from actionvos_napari.objects_table import set_by_hand
 
 Reader = Callable[[str | list[str]], list[tuple]]
 Progress = Callable[[int, int, str], None]
@@ -105,7 +106,7 @@ def _object_facts(
         if rec is None:
             reasons.append(["no flag saved"])
         elif rec.source is Source.HUMAN:
-            reasons.append([f"set {'active' if rec.active else 'inactive'} by you"])
+            reasons.append(set_by_hand(bool(rec.active)))
             human[str(index)] = bool(rec.active)
         else:
             reasons.append(list((rec.reasons or {}).get("reasons") or []))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,7 +27,13 @@ from qtpy.QtWidgets import (
 )
 
 from actionvos.errors import ActionVOSError, Cancelled, InputError
-from actionvos_napari import action_switch, finetune_actions, propagate_actions, review_actions
+from actionvos_napari import (
+    action_switch,
+    finetune_actions,
+    propagate_actions,
+    review_actions,
+    run_actions,
+)
 from actionvos_napari.action_box import ActionBox
 from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
 from actionvos_napari.close_guard import CloseGuard
@@ -36,17 +41,12 @@ from actionvos_napari.confidence_strip import ConfidenceFeed, ConfidenceStrip
 from actionvos_napari.finetune_box import FinetuneBox
 from actionvos_napari.gc_pauses import thaw
 from actionvos_napari.jobs import Jobs
-from actionvos_napari.layers import META, object_features, role_layers
+from actionvos_napari.layers import META, object_features
 from actionvos_napari.linked_undo import LinkedHistory, same_layer
 from actionvos_napari.mask_pair import MaskPair
-from actionvos_napari.model_output import human_work, keep_human_edits, mask_volumes
-from actionvos_napari.objects_table import ObjectRows, ObjectsTable
+from actionvos_napari.objects_table import ObjectRows, ObjectsTable, set_by_hand
 from actionvos_napari.paint_frames import frames_of_paint
-from actionvos_napari.probability_layer import show_probabilities
-from actionvos_napari.propagate_job import (
-    keep_propagated,
-)
-from actionvos_napari.segment_job import SegmentOutcome, explain, place, run_segment
+from actionvos_napari.segment_job import SegmentOutcome, run_segment
 from actionvos_napari.session import Session
 from actionvos_napari.shortcuts import bind_shortcuts, help_text
 from actionvos_napari.store_box import AUTOSAVE_DELAY_MS, StoreBox
@@ -240,7 +240,7 @@ class SegmentWidget(QWidget):
         self.clip_box.show_layer(layer)
         self.session.keep_flows_of(layer.data if layer is not None else None)
         meta = layer.metadata.get(META, {}) if layer is not None else {}
-        self._follow_masks()
+        self.follow_masks()
         masks = self._pair.active.metadata[META] if self._pair is not None else {}
         self.store_box.suggest(meta.get("path"))
         narration = meta.get("narration") or masks.get("narration")
@@ -252,7 +252,7 @@ class SegmentWidget(QWidget):
         if self.session.outcome is None and self.rows is None:
             self._show_labels()
 
-    def _follow_masks(self) -> None:
+    def follow_masks(self) -> None:
         """Pair the two mask layers, watch their edits, forget layers that were deleted."""
         act, inact = self._mask_layer("active"), self._mask_layer("inactive")
         pair = self._pair
@@ -331,22 +331,10 @@ class SegmentWidget(QWidget):
             request,
             layer.data,
             self.session.engines,
-            base=self._base_volumes(request, layer.data.shape[:3]),
+            base=run_actions.base_volumes(self._pair, request, layer.data.shape[:3]),
             returned=lambda outcome: self._finished(outcome, layer.name),
             finished=self.run_done.emit,
         )
-
-    def _base_volumes(
-        self, request: Any, shape: tuple[int, ...]
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """For a run on part of the clip: copies of the layers it leaves in place (the same
-        objects, the same size), so frames outside the run keep their masks."""
-        pair = self._pair
-        if request.span is None or pair is None or tuple(pair.active.data.shape) != shape:
-            return None
-        if list(pair.active.metadata[META].get("object_names", [])) != list(request.objects):
-            return None
-        return np.array(pair.active.data, copy=True), np.array(pair.inactive.data, copy=True)
 
     def _job_buttons(self) -> tuple[QPushButton, ...]:
         box = self.finetune_box
@@ -382,105 +370,11 @@ class SegmentWidget(QWidget):
         )
         raise exc  # napari's exception hook reports it with the worker's traceback
 
-    def _kept_work(self, outcome: SegmentOutcome) -> dict[str, Any]:
-        """Carry a person's work into a new run's output, in place; the metadata that says so.
-
-        A re-run (after fine-tuning, or with another model) replaces model output only: frames
-        a person painted or verified keep their masks, and flags set by hand stay. That needs
-        the same objects in the same order (label k is object k on both sides); otherwise the
-        human work stays in the store and is not shown over the new output.
-        """
-        pair = self._pair
-        if pair is None or pair.active.data.shape != outcome.active.shape:
-            return {}
-        meta_a, meta_i = pair.active.metadata[META], pair.inactive.metadata[META]
-        if list(meta_a.get("object_names", [])) != list(outcome.result.objects):
-            return {}
-        frames, human = human_work(meta_a, meta_i)
-        if not frames and not human:
-            return {}
-        previous = (np.asarray(pair.active.data), np.asarray(pair.inactive.data))
-        keep_human_edits(outcome.active, outcome.inactive, previous, frames, human)
-        for index, flag in human.items():
-            outcome.gate[index] = flag
-            outcome.reasons[index] = [f"set {'active' if flag else 'inactive'} by you"]
-        kept: dict[str, Any] = {
-            "edited_frames": frames,
-            "human": {str(k): v for k, v in human.items()},
-        }
-        if meta_a.get("narration") == outcome.request.narration:
-            for key in ("action_id", "store_path", "reviewed"):
-                if meta_a.get(key) is not None:
-                    kept[key] = meta_a[key]
-        return kept
-
     def _finished(self, outcome: SegmentOutcome, clip_name: str) -> None:
-        req = outcome.request
-        names = list(outcome.result.objects)
-        kept = self._kept_work(outcome)
-        reviewed = set(kept.get("reviewed", []))
-        rows = ObjectRows(names, list(outcome.probs), list(outcome.gate), outcome.reasons, reviewed)
-        extra = {
-            "narration": req.narration,
-            "source": "model",
-            "checkpoint": req.model,
-            "threshold": req.threshold,
-            "probabilities": outcome.probs,
-            "reasons": outcome.reasons,
-            "span": list(req.span) if req.span is not None else None,  # a new action's range
-            **kept,
-        }
-        tuples = role_layers(
-            outcome.active, outcome.inactive, names, outcome.gate, clip_name, extra
-        )
-        pair = self._pair
-        same = (
-            pair is not None
-            and pair.active.name == tuples[0][1]["name"]
-            and pair.inactive.name == tuples[1][1]["name"]
-            and pair.active.data.shape == outcome.active.shape
-        )
-        if same:
-            n_before = len(pair.active.metadata[META].get("object_names", []))
+        run_actions.finished(self, outcome, clip_name)
 
-            def write() -> None:
-                for layer, (_, kwargs, _) in zip((pair.active, pair.inactive), tuples, strict=True):
-                    if len(names) != n_before:  # new objects get their colours (20 ms a layer)
-                        layer.colormap = kwargs["colormap"]
-                    layer.metadata[META] = kwargs["metadata"][META]
-                pair.replace(outcome.active, outcome.inactive)
-                self.session.outcome = outcome
-                self.publish(rows)
-
-            self.as_step(write)
-        else:
-            for data, kwargs, _ in tuples:
-                name = kwargs.pop("name")
-                if name in self.viewer.layers:  # a clip of another size: history starts anew
-                    layer = self.viewer.layers[name]
-                    layer.data = data
-                    layer.metadata = kwargs["metadata"]
-                    layer.colormap = kwargs["colormap"]
-                else:
-                    self.viewer.add_labels(data, name=name, **kwargs)
-            self.session.outcome = outcome
-            self._follow_masks()
-            self.publish(rows)
-        n_active = sum(outcome.gate)
-        note = ""
-        if kept.get("edited_frames") or kept.get("human"):
-            note = (
-                f"; kept your work: {len(kept.get('edited_frames', []))} frames, "
-                f"{len(kept.get('human', {}))} flags"
-            )
-        model = Path(req.model).name
-        self.action_box.ran_on.value = outcome.ran_on
-        self.status.setText(
-            f"done with {model} on {outcome.ran_on}: {n_active} of {len(outcome.gate)} "
-            f"objects active{note}"
-        )
-        if self.action_box.probability_layer.value:
-            show_probabilities(self.viewer, outcome, clip_name, outcome.active.shape[0])
+    def _regate(self, threshold: float) -> None:
+        run_actions.regate(self, threshold)
 
     # --- undoable steps --------------------------------------------------------------------
     def _snapshot(self) -> _Snapshot:
@@ -543,45 +437,6 @@ class SegmentWidget(QWidget):
         """Select the next object to review and record it as reviewed; returns its index."""
         return review_actions.next_to_review(self)
 
-    def _regate(self, threshold: float) -> None:
-        """Apply a new θ to the last run without running the network again.
-
-        A person's ticks, painted frames and propagations survive the change; the whole change
-        is one Ctrl-Z.
-        """
-        outcome, pair = self.session.outcome, self._pair
-        if outcome is None or pair is None:
-            return
-        meta = pair.active.metadata[META]
-        human = {int(k): bool(v) for k, v in meta.get("human", {}).items()}
-        edited = sorted(
-            set(meta.get("edited_frames", []))
-            | set(pair.inactive.metadata[META].get("edited_frames", []))
-        )
-        result = outcome.result
-        active, inactive = mask_volumes(result, threshold)
-        previous = (np.asarray(pair.active.data), np.asarray(pair.inactive.data))
-        if outcome.frames != range(previous[0].shape[0]):  # a run on part of the clip
-            active, inactive = place((active, inactive), outcome.start, previous, len(previous[0]))
-        keep_propagated(active, inactive, previous, meta.get("propagated_confidence") or {})
-        keep_human_edits(active, inactive, previous, edited, human)
-        probs, gate, reasons = explain(
-            result, active, inactive, outcome.request.narration, threshold
-        )
-        for index, flag in human.items():
-            gate[index] = flag
-            reasons[index] = [f"set {'active' if flag else 'inactive'} by you"]
-        reviewed = self.rows.reviewed if self.rows is not None else set()
-
-        def write() -> None:
-            pair.replace(active, inactive)
-            for layer in (pair.active, pair.inactive):
-                layer.metadata[META]["threshold"] = threshold
-                layer.metadata[META]["probabilities"] = probs
-            self.publish(ObjectRows(list(result.objects), probs, gate, reasons, set(reviewed)))
-
-        self.as_step(write)
-
     def _toggle_object(self, index: int, make_active: bool) -> None:
         """Move object ``index`` between the active and inactive layers (a human decision)."""
         pair, rows = self._pair, self.rows
@@ -596,7 +451,7 @@ class SegmentWidget(QWidget):
                 layer.metadata[META]["human"] = overrides
             new = rows.copy()
             new.active[index] = make_active
-            new.reasons[index] = [f"set {'active' if make_active else 'inactive'} by you"]
+            new.reasons[index] = set_by_hand(make_active)
             self.publish(new)
 
         self.as_step(write)
