@@ -62,3 +62,26 @@ def test_trunk_gives_four_strides_and_takes_imagenet_normalised_frames(classifie
     assert [m.shape[1] for m in maps] == list(TAP_CHANNELS)
     assert [224 // m.shape[-1] for m in maps] == [4, 8, 16, 32]
     torch.testing.assert_close(maps[-1], same[-1], rtol=1e-4, atol=1e-4)
+
+
+def test_folded_batch_norm_gives_the_same_maps_and_follows_new_weights() -> None:
+    """At inference batch norm is folded into the convolutions; the maps match the layer-by-layer
+    trunk that training runs, and a change to the weights (a load, an update) is folded anew."""
+    torch.manual_seed(0)
+    trunk = load_pretrained(EfficientNetTrunk()).eval()
+    x = torch.randn(2, 3, 96, 160)
+    with torch.no_grad():
+        folded = trunk(x)
+    with torch.enable_grad():  # as in training: the plain layers run
+        plain = trunk(x)
+    assert plain[0].requires_grad and not folded[0].requires_grad
+    for a, b in zip(folded, plain, strict=True):
+        assert a.shape == b.shape and a.is_contiguous()
+        assert torch.allclose(a, b.detach(), atol=1e-4, rtol=1e-4)
+    with torch.no_grad():
+        trunk._blocks[3]._bn1.weight.mul_(0.5)  # an in-place update
+        changed = trunk(x)
+    with torch.enable_grad():
+        expected = trunk(x)
+    assert not torch.allclose(changed[-1], folded[-1], atol=1e-3)
+    assert torch.allclose(changed[-1], expected[-1].detach(), atol=1e-4, rtol=1e-4)

@@ -6,16 +6,22 @@ ReLU6 instead of swish. Parameter names follow the shipped state dict (``_conv_s
 ``_blocks.N._expand_conv``, ``_bn0`` ...). The weights were ported from TensorFlow, so strided
 convolutions pad the TensorFlow "same" way (more on the bottom/right); batch norm is frozen
 (statistics and affine terms are buffers), as for the ResNet trunks.
+
+At inference (no autograd), each batch norm is folded into the convolution before it and the
+maps run channels-last: the same maps to float rounding, about twice as fast on a CPU.
+Training keeps the layer-by-layer trunk, so a training run's numbers do not depend on it.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 from actionvos.errors import CheckpointError
 
@@ -60,6 +66,43 @@ class SameConv(nn.Conv2d):
         return super().forward(same_pad(x, self.kernel_size[0], self.stride[0]))
 
 
+@dataclass(frozen=True)
+class FoldedConv:
+    """A :class:`SameConv` with the frozen batch norm after it folded into weight and bias."""
+
+    weight: Tensor
+    bias: Tensor
+    kernel: int
+    stride: int
+    groups: int
+
+    @classmethod
+    def of(cls, conv: SameConv, bn: FrozenBatchNorm2d) -> FoldedConv:
+        w, b = fuse_conv_bn_weights(
+            conv.weight, None, bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias
+        )
+        return cls(w.detach(), b.detach(), conv.kernel_size[0], conv.stride[0], conv.groups)
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if self.stride == 1:
+            return F.conv2d(x, self.weight, self.bias, 1, self.kernel // 2, 1, self.groups)
+        x = same_pad(x, self.kernel, self.stride)
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, 1, self.groups)
+
+
+@dataclass(frozen=True)
+class FoldedBlock:
+    expand: FoldedConv | None
+    depthwise: FoldedConv
+    project: FoldedConv
+    skip: bool
+
+    def __call__(self, x: Tensor) -> Tensor:
+        y = x if self.expand is None else F.relu6(self.expand(x), inplace=True)
+        y = self.project(F.relu6(self.depthwise(y), inplace=True))
+        return x + y if self.skip else y
+
+
 class MBConv(nn.Module):
     """Inverted residual: 1x1 expand, depthwise k x k, 1x1 project; identity skip if it fits."""
 
@@ -82,6 +125,16 @@ class MBConv(nn.Module):
         y = F.relu6(self._bn1(self._depthwise_conv(y)))
         y = self._bn2(self._project_conv(y))
         return x + y if self.skip else y
+
+    def folded(self) -> FoldedBlock:
+        has_expand = hasattr(self, "_expand_conv")
+        expand = FoldedConv.of(self._expand_conv, self._bn0) if has_expand else None
+        return FoldedBlock(
+            expand,
+            FoldedConv.of(self._depthwise_conv, self._bn1),
+            FoldedConv.of(self._project_conv, self._bn2),
+            self.skip,
+        )
 
 
 def _blocks() -> nn.ModuleList:
@@ -108,9 +161,13 @@ class EfficientNetLite0(nn.Module):
             self._bn1 = FrozenBatchNorm2d(1280, _BN_EPS)
             self._fc = nn.Linear(1280, 1000)
         self.num_channels = list(TAP_CHANNELS)
+        # folded copies of the weights and the version of the weights they were made from
+        self._folded: tuple[tuple, FoldedConv, list[FoldedBlock]] | None = None
 
     def forward(self, x: Tensor) -> list[Tensor]:
         """Frames [T,3,H,W] (normalised with PIXEL_MEAN/STD) -> maps at strides 4, 8, 16, 32."""
+        if not torch.is_grad_enabled():
+            return self._forward_folded(x)
         x = F.relu6(self._bn0(self._conv_stem(x)))
         out = []
         for i, block in enumerate(self._blocks):
@@ -118,6 +175,27 @@ class EfficientNetLite0(nn.Module):
             if i in TAPS:
                 out.append(x)
         return out
+
+    def _forward_folded(self, x: Tensor) -> list[Tensor]:
+        """The same maps with every batch norm folded into its convolution (inference)."""
+        stem, blocks = self._folded_weights()
+        x = F.relu6(stem(x.contiguous(memory_format=torch.channels_last)), inplace=True)
+        out = []
+        for i, block in enumerate(blocks):
+            x = block(x)
+            if i in TAPS:
+                out.append(x.contiguous())
+        return out
+
+    def _folded_weights(self) -> tuple[FoldedConv, list[FoldedBlock]]:
+        """Fold once per set of weights: a load, a move or an in-place update makes new ones."""
+        key = tuple((t.data_ptr(), t._version) for t in self.state_dict(keep_vars=True).values())
+        if self._folded is None or self._folded[0] != key:
+            with torch.inference_mode(False), torch.no_grad():
+                stem = FoldedConv.of(self._conv_stem, self._bn0)
+                blocks = [block.folded() for block in self._blocks]
+            self._folded = (key, stem, blocks)
+        return self._folded[1], self._folded[2]
 
     def classify(self, x: Tensor) -> Tensor:
         """ImageNet logits [B,1000] (needs ``with_head``)."""
