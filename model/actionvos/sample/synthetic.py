@@ -17,9 +17,12 @@ ever has (grown by a margin), so a distractor is active only through its class; 
 distractor of the same category as an object that is active only through a box (the second
 bowl while stirring "soup" in the first) is the hard negative the rule keeps negative.
 
-Object names are unique: the first instance of a category is called by its noun, later ones
-"apple 2", "apple 3" (which instance gets the plain name is random). Ids (mask values) go
-by name in sorted order, as the official data preparation sorts them.
+Object names are unique: instances of a category are called by their noun in order of
+nearness to the camera wearer at the first frame (lowest in the image first): the nearest is
+"apple", the next "apple 2", then "apple 3". A rule the picture shows, so a prompt names one
+instance as a person naming them would (a random assignment would make "apple 2" refer to
+either apple, which no model can learn). Ids (mask values) go by name in sorted order, as the
+official data preparation sorts them.
 """
 
 from __future__ import annotations
@@ -308,7 +311,7 @@ def make_kitchen_clip(
         involved.append(False)
 
     shown = [subs.get(n, n) for n in nouns]
-    order, names = _name_objects(shown, rng)
+    order, names = _name_objects(shown, [float(tr.y[0]) for tr in tracks], rng)
     hand_tracks = {
         side: solve_hand(
             t,
@@ -420,12 +423,16 @@ def _light(look: Style, rng: np.random.Generator, size: tuple[int, int]) -> _Lig
     return _Light(gains, brightness, k, Tilt(size, k) if k > 0 else None)
 
 
-def _name_objects(nouns: list[str], rng: np.random.Generator) -> tuple[list[int], dict]:
-    """Unique names ("apple", "apple 2"...) and the id order: sorted by name."""
+def _name_objects(
+    nouns: list[str], start_y: list[float], rng: np.random.Generator
+) -> tuple[list[int], dict]:
+    """Unique names ("apple", "apple 2"...), nearest the camera (largest ``start_y``) first,
+    and the id order: sorted by name."""
     names: dict[int, str] = {}
     for noun in dict.fromkeys(nouns):
         idx = [k for k, n in enumerate(nouns) if n == noun]
-        idx = [idx[j] for j in rng.permutation(len(idx))]
+        rng.permutation(len(idx))  # drawn as before: the rest of the clip's stream is unchanged
+        idx.sort(key=lambda k: -start_y[k])
         for j, k in enumerate(idx):
             names[k] = noun if j == 0 else f"{noun} {j + 1}"
     order = sorted(range(len(nouns)), key=lambda k: names[k])
