@@ -85,3 +85,11 @@ def test_folded_batch_norm_gives_the_same_maps_and_follows_new_weights() -> None
         expected = trunk(x)
     assert not torch.allclose(changed[-1], folded[-1], atol=1e-3)
     assert torch.allclose(changed[-1], expected[-1].detach(), atol=1e-4, rtol=1e-4)
+
+
+def test_a_trunk_built_under_inference_mode_runs() -> None:
+    """Weights made under ``torch.inference_mode`` keep no version counter; folding copes."""
+    with torch.inference_mode():
+        trunk = load_pretrained(EfficientNetTrunk()).eval()
+        maps = trunk(torch.randn(1, 3, 64, 96))
+    assert [m.shape[1] for m in maps] == list(TAP_CHANNELS)

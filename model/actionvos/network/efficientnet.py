@@ -189,7 +189,10 @@ class EfficientNetLite0(nn.Module):
 
     def _folded_weights(self) -> tuple[FoldedConv, list[FoldedBlock]]:
         """Fold once per set of weights: a load, a move or an in-place update makes new ones."""
-        key = tuple((t.data_ptr(), t._version) for t in self.state_dict(keep_vars=True).values())
+        key = tuple(
+            (t.data_ptr(), 0 if t.is_inference() else t._version)  # inference tensors: no count
+            for t in self.state_dict(keep_vars=True).values()
+        )
         if self._folded is None or self._folded[0] != key:
             with torch.inference_mode(False), torch.no_grad():
                 stem = FoldedConv.of(self._conv_stem, self._bn0)
