@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         active.n_edit_dimensions = 3
         active.brush_size = 5
         where = np.argwhere(np.asarray(active.data[middle]) == label)
-        y, x = where.mean(axis=0).astype(int) if len(where) else (180, 320)
+        # a stroke on the right edge of the mask, reaching past it (a stroke inside a mask
+        # that already covers it changes no pixel, so no frame would count as corrected)
+        y, x = (int(where[:, 0].mean()), int(where[:, 1].max())) if len(where) else (180, 320)
         active.paint((middle, int(y), int(x)), label)
         viewer.layers.selection.active = active
         shot(viewer, widget, STEPS[2], widget.table)
