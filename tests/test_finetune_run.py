@@ -103,6 +103,15 @@ def test_rollback_selects_the_parent_again(home) -> None:
     assert selected() == str(parent) and resolve_model(None).path == parent
 
 
+def test_rollback_from_a_version_written_outside_the_checkpoint_directory(home, tmp_path):
+    parent, stores = home
+    out = tmp_path / "elsewhere"
+    result = run_finetune(request(parent, stores, out=out))
+    assert result.path == out and selected() == str(out)  # selected by path
+    assert rollback() == str(parent)
+    assert resolve_model(None).path == parent
+
+
 def test_bad_stores_are_refused_before_any_training(home, tmp_path, monkeypatch) -> None:
     parent, stores = home
     damaged = tmp_path / "damaged.actionvos"

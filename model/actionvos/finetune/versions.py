@@ -194,12 +194,12 @@ def rollback(root: Path | None = None) -> str:
             "no fine-tuned version is selected, so there is nothing to roll back "
             f"(the default is {LITE}); `actionvos models` lists the versions"
         )
-    if not any(f.name == current for f, _ in list_versions(root)):
+    record = _selected_record(current, root)
+    if record is None:
         raise InputError(
             f"the default model {current!r} is not a fine-tuned version, so there is no parent "
             "to roll back to; select one by name with `actionvos models --select NAME`"
         )
-    _, record = find_version(current, root)
     parent = record.parent
     try:
         return select(parent, root)
@@ -208,3 +208,15 @@ def rollback(root: Path | None = None) -> str:
             f"{current} was trained from {parent!r}, which is not available any more; "
             f"select a model by name instead ({exc})"
         ) from None
+
+
+def _selected_record(current: str, root: Path) -> VersionRecord | None:
+    """The record of the selected model: a version under ``root`` by name, or a version folder
+    selected by path (``actionvos finetune --out DIR`` selects DIR); None for other models."""
+    for folder, record in list_versions(root):
+        if folder.name == current or record.name == current:
+            return record
+    folder = Path(current)
+    if (folder / "model.safetensors").is_file():
+        return read_version(folder)
+    return None
