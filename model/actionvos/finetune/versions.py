@@ -151,10 +151,18 @@ def list_versions(root: Path | None = None) -> list[tuple[Path, VersionRecord]]:
     return sorted(out, key=lambda item: (item[1].created, item[0].name))
 
 
-def find_version(name: str, root: Path | None = None) -> tuple[Path, VersionRecord]:
+def _lookup(name: str, root: Path | None) -> tuple[Path, VersionRecord] | None:
+    """The version under ``root`` whose folder or record is called ``name``, if any."""
     for folder, record in list_versions(root):
         if folder.name == name or record.name == name:
             return folder, record
+    return None
+
+
+def find_version(name: str, root: Path | None = None) -> tuple[Path, VersionRecord]:
+    found = _lookup(name, root)
+    if found is not None:
+        return found
     known = ", ".join(f.name for f, _ in list_versions(root)) or "none yet"
     raise CheckpointError(
         f"there is no fine-tuned version {name!r} in {versions_root() if root is None else root}"
@@ -213,9 +221,9 @@ def rollback(root: Path | None = None) -> str:
 def _selected_record(current: str, root: Path) -> VersionRecord | None:
     """The record of the selected model: a version under ``root`` by name, or a version folder
     selected by path (``actionvos finetune --out DIR`` selects DIR); None for other models."""
-    for folder, record in list_versions(root):
-        if folder.name == current or record.name == current:
-            return record
+    found = _lookup(current, root)
+    if found is not None:
+        return found[1]
     folder = Path(current)
     if (folder / "model.safetensors").is_file():
         return read_version(folder)

@@ -54,6 +54,15 @@ def same_pad(x: Tensor, kernel: int, stride: int) -> Tensor:
     return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
 
 
+def same_conv2d(
+    x: Tensor, weight: Tensor, bias: Tensor | None, kernel: int, stride: int, groups: int
+) -> Tensor:
+    """A convolution padded the TensorFlow "same" way (symmetric when the stride is 1)."""
+    if stride == 1:
+        return F.conv2d(x, weight, bias, 1, kernel // 2, 1, groups)
+    return F.conv2d(same_pad(x, kernel, stride), weight, bias, stride, 0, 1, groups)
+
+
 class SameConv(nn.Conv2d):
     """Conv2d without bias, padded the TensorFlow way."""
 
@@ -61,9 +70,7 @@ class SameConv(nn.Conv2d):
         super().__init__(cin, cout, kernel, stride=stride, groups=groups, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.stride[0] == 1:
-            return F.conv2d(x, self.weight, None, 1, self.kernel_size[0] // 2, 1, self.groups)
-        return super().forward(same_pad(x, self.kernel_size[0], self.stride[0]))
+        return same_conv2d(x, self.weight, None, self.kernel_size[0], self.stride[0], self.groups)
 
 
 @dataclass(frozen=True)
@@ -84,10 +91,7 @@ class FoldedConv:
         return cls(w.detach(), b.detach(), conv.kernel_size[0], conv.stride[0], conv.groups)
 
     def __call__(self, x: Tensor) -> Tensor:
-        if self.stride == 1:
-            return F.conv2d(x, self.weight, self.bias, 1, self.kernel // 2, 1, self.groups)
-        x = same_pad(x, self.kernel, self.stride)
-        return F.conv2d(x, self.weight, self.bias, self.stride, 0, 1, self.groups)
+        return same_conv2d(x, self.weight, self.bias, self.kernel, self.stride, self.groups)
 
 
 @dataclass(frozen=True)
