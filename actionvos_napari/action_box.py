@@ -146,8 +146,9 @@ class ActionBox(QGroupBox):
             choices=list(PRECISIONS),
             value="auto",
             label="Precision",
-            tooltip="auto: bf16 autocast on a CUDA GPU (about twice as fast), fp32 elsewhere; "
-            "bf16 asked for on a CPU runs in fp32",
+            tooltip="auto: bf16 autocast where the hardware does bf16 (a CUDA GPU, a CPU with "
+            "AVX512-BF16 or AMX; about twice as fast), fp32 elsewhere; fp32: the official "
+            "numerics",
         )
         self.ran_on = Label(value=f"not run yet ({default_device()} when device is auto)",
                             label="Runs on")  # fmt: skip

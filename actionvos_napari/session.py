@@ -32,7 +32,7 @@ class RunRequest:
     short_side: int | None  # None: the model's own working resolution
     #: (first, last) frame, inclusive: run on part of the clip; None: the whole clip
     span: tuple[int, int] | None = None
-    precision: str = "auto"  # auto: bf16 autocast on CUDA, fp32 elsewhere
+    precision: str = "auto"  # auto: bf16 autocast where native (CUDA, AVX512-BF16/AMX CPUs)
 
     def with_threshold(self, threshold: float) -> RunRequest:
         return replace(self, threshold=float(threshold))

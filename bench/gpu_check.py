@@ -12,10 +12,10 @@ Driven by ``bench/gpu_check.sh`` (see there for how to run it on the lent GPU). 
   the CPU.
 
 ``--smoke`` runs the same code on the CPU at tiny sizes (R50 with a one-layer text encoder,
-2 frames of 64x96) in about a minute and writes the same JSON keys; bf16 there runs as fp32
-(the engine and trainer use bf16 autocast only on CUDA), which the JSON says per figure;
-``inference_cpu_bf16`` then runs the network itself under CPU bf16 autocast, so the bf16
-dtype paths are exercised without a GPU.
+2 frames of 64x96) in about a minute and writes the same JSON keys; the JSON says per figure
+which precision ran: the trainer uses bf16 autocast only on CUDA, the engine also on CPUs with
+native bf16. Where the engine ran fp32, ``inference_cpu_bf16`` runs the network itself under
+CPU bf16 autocast, so the bf16 dtype paths are exercised without a GPU.
 Figures are measurements: missing a target prints FAIL but exits 0; a crash in a section keeps
 its traceback (stderr and the JSON's ``errors``), the other sections still run, exit code 1.
 """

@@ -193,9 +193,10 @@ def warm_up(engine: Any, frames: np.ndarray) -> None:
 
 
 def cpu_bf16_probe(engine: Any, frames: np.ndarray, n: int) -> dict:
-    """The network alone (the engine keeps bf16 for CUDA) under CPU bf16 autocast against
-    fp32, on the engine's own inputs: dtype mismatches of the bf16 path show up without a
-    GPU. CPU autocast casts other ops than CUDA's, so this is a probe, not the GPU figure."""
+    """The network alone under CPU bf16 autocast against fp32, on the engine's own inputs, on
+    any CPU (the engine uses CPU bf16 only where it is native): dtype mismatches of the bf16
+    path show up without a GPU. CPU autocast casts other ops than CUDA's, so this is a probe,
+    not the GPU figure."""
     from actionvos.engine.postprocess import gather_queries, positive_probs, select_queries
     from actionvos.engine.preprocess import preprocess_frame
     from actionvos.engine.prompts import build_prompts

@@ -12,6 +12,9 @@ sampled in a thread, minus the RSS before the run; on CUDA ``max_memory_allocate
     python bench/inference.py --long                 # peak memory vs clip length (flat)
     python bench/inference.py --lite                 # shipped ActionVOS-Lite: 360p, 6 objects,
                                                      # one 36-frame window (target >= 8 fps)
+    python bench/inference.py --lite --precisions fp32 bf16 --frames 108
+                                                     # fp32 vs bf16 autocast side by side, per
+                                                     # window (the first pays kernel set-up)
 """
 
 from __future__ import annotations
@@ -145,10 +148,12 @@ def worker(job: dict) -> dict:
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
     with PeakRSS() as rss:
+        marks: list[float] = []
 
         def progress(done: int, total: int, message: str) -> None:
             if message.endswith(": done"):
                 rss.mark()
+                marks.append(time.perf_counter())
 
         t0 = time.perf_counter()
         result = engine.run(
@@ -160,6 +165,7 @@ def worker(job: dict) -> dict:
     peak = (torch.cuda.max_memory_allocated() - base) if cuda else (rss.peak - rss.base)
     if job.get("out"):
         maps = {f"th{th}": np.stack(list(result.label_maps(th))) for th in (0.0, 0.75)}
+        maps["model_theta"] = np.stack(list(result.label_maps()))
         logits = torch.cat([w.logits.float() for w in result.windows], 1).numpy()
         pos = result.positive_per_frame()
         np.savez_compressed(job["out"], logits=logits, positive=pos, **maps)
@@ -167,6 +173,8 @@ def worker(job: dict) -> dict:
         "seconds": seconds,
         "peak_mb": peak / 2**20,
         "window_peaks_mb": [p / 2**20 for p in rss.segments],
+        "window_seconds": list(np.diff([t0, *marks])),
+        "precision": engine.precision,
         "stored_mb": sum(w.logits.nbytes for w in result.windows) / 2**20,
         "active": int(result.active().sum()),
     }
@@ -187,7 +195,7 @@ def compare(a: str, b: str) -> str:
     x, y = np.load(a), np.load(b)
     dlogit = float(np.abs(x["logits"] - y["logits"]).max())
     note = f"max|dlogit| {dlogit:.1e}"
-    keys = [k for k in x.files if k.startswith("th")]
+    keys = [k for k in x.files if k.startswith("th") or k == "model_theta"]
     differ = sum(int((x[k] != y[k]).sum()) for k in keys)
     if differ == 0:
         return f"yes ({note})"
@@ -235,6 +243,51 @@ def speed_table(args: argparse.Namespace, model: Path, tmp: Path) -> None:
         )
 
 
+def precision_table(args: argparse.Namespace, model: Path, tmp: Path) -> None:
+    """Batched engine at each of ``args.precisions``, side by side (alternating, fastest of
+    ``--repeat``), with frames/s per window and agreement with the first precision's maps."""
+    n = args.objects[0]
+    print(
+        f"N={n}, batched engine; fps per 36-frame window (first: includes one-off kernel "
+        "set-up; later: steady state); agreement with the first precision's label maps"
+    )
+    print(
+        f"{'precision':>10} {'ran':>5} {'fps':>6} {'first':>6} {'later':>6} {'ratio':>6} "
+        f"{'peak MB':>8} {'active':>7}  label pixels equal (theta 0 / model theta), max|dpos|"
+    )
+    res: dict[str, dict] = {}
+    for _ in range(args.repeat):
+        for precision in args.precisions:
+            job = dict(
+                base_job(args, model),
+                dtype=precision,
+                n=n,
+                per_object=False,
+                frames=args.frames,
+                out=str(tmp / f"precision_{precision}.npz"),
+            )
+            r = run_job(job)
+            if precision not in res or r["seconds"] < res[precision]["seconds"]:
+                res[precision] = r
+    first = args.precisions[0]
+    ref = np.load(tmp / f"precision_{first}.npz")
+    for precision in args.precisions:
+        r = res[precision]
+        win = r["window_seconds"]
+        window = args.frames / max(1, len(win))
+        later = f"{window * (len(win) - 1) / sum(win[1:]):6.2f}" if len(win) > 1 else f"{'-':>6}"
+        x = np.load(tmp / f"precision_{precision}.npz")
+        equal = [float((x[k] == ref[k]).mean()) for k in ("th0.0", "model_theta")]
+        dpos = float(np.abs(x["positive"] - ref["positive"]).max())
+        print(
+            f"{precision:>10} {r['precision']:>5} {args.frames / r['seconds']:6.2f} "
+            f"{window / win[0]:6.2f} {later} {res[first]['seconds'] / r['seconds']:6.2f} "
+            f"{r['peak_mb']:8.0f} {r['active']:>4}/{n:<2}  "
+            f"{100 * equal[0]:.2f}% / {100 * equal[1]:.2f}%, {dpos:.1e}",
+            flush=True,
+        )
+
+
 def long_table(args: argparse.Namespace, model: Path) -> None:
     # A fixed mmap threshold makes glibc return large freed buffers at once, so RSS follows
     # live memory instead of the allocator's high-water mark.
@@ -278,7 +331,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--backbone", default="resnet50")
-    ap.add_argument("--dtype", default="fp32", choices=("fp32", "bf16"))
+    ap.add_argument("--dtype", default="fp32", choices=("auto", "fp32", "bf16"))
+    ap.add_argument(
+        "--precisions",
+        nargs="+",
+        choices=("auto", "fp32", "bf16"),
+        help="compare these precisions side by side (batched engine, first --objects value)",
+    )
     ap.add_argument("--frames", type=int, default=4, help="clip length for the speed table")
     ap.add_argument("--objects", type=int, nargs="+", default=[1, 3, 6, 10])
     ap.add_argument("--short-side", type=int, default=360, help="network input shorter side")
@@ -328,7 +387,9 @@ def main() -> None:
             f"frames={args.frames} {args.frame_size[0]}x{args.frame_size[1]} -> short side "
             f"{short}; fps = clip frames per second with all N objects"
         )
-        if not args.long:
+        if args.precisions:
+            precision_table(args, model, tmp)
+        elif not args.long:
             speed_table(args, model, tmp)
         else:
             long_table(args, model)

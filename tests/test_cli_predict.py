@@ -22,7 +22,10 @@ from actionvos.palette import read_palette_png
 DATA = Path(__file__).parent / "data"
 OBJECTS = ["knife", "onion"]
 NARRATION = "Cut  the onion"
-FAST = ["--short-side", "64", "--window", "3", "--device", "cpu", "--quiet"]
+# fp32: with this random tiny model, bf16 rounding decides which object wins many pixels (in
+# bf16 object 2 won none); the checks below want the float32 maps.
+FAST = ["--short-side", "64", "--window", "3", "--device", "cpu", "--precision", "fp32"]
+FAST += ["--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +71,7 @@ def test_predict_writes_palette_pngs_and_objects_json(model, video, tmp_path, ca
     assert record["objects"][0]["prompt"] == "knife used in the action of cut the onion"
     assert all(o["active"] and len(o["positive_per_window"]) == 2 for o in record["objects"])
     # The PNGs are the engine's label maps (object k = palette index k).
-    engine = load_engine(folder, device="cpu", short_side=64, window=3)
+    engine = load_engine(folder, device="cpu", precision="fp32", short_side=64, window=3)
     result = engine.run(clip, OBJECTS, NARRATION)
     for t, name in enumerate(clip.frame_names):
         labels = read_palette_png(out / f"{name}.png")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from actionvos.engine import device as device_module
 from actionvos.engine.device import autocast, resolve_device, resolve_precision
 from actionvos.engine.preprocess import (
     IMAGENET_MEAN,
@@ -109,15 +110,30 @@ def test_missing_tokenizer_names_directory_and_files(tmp_path):
         load_tokenizer(tmp_path)
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_precision_follows_native_bf16_and_training_stays_fp32_on_the_cpu(monkeypatch, native):
+    """auto: bf16 autocast for inference where the CPU computes bf16 natively, float32
+    elsewhere and always for CPU training; bf16 asked for where it is emulated falls back."""
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: native)
+    cpu = torch.device("cpu")
+    assert resolve_precision("auto", cpu) == ("bf16" if native else "fp32")
+    assert resolve_precision("auto", cpu, training=True) == "fp32"
+    assert resolve_precision("fp32", cpu) == "fp32"
+    if native:
+        assert resolve_precision("bf16", cpu, training=True) == "bf16"
+    else:
+        with pytest.warns(UserWarning, match="native bf16"):
+            assert resolve_precision("bf16", cpu) == "fp32"
+    with autocast(cpu, "bf16"):
+        assert torch.ones(2, 2).matmul(torch.ones(2, 2)).dtype == torch.bfloat16
+
+
 def test_device_choice():
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device("auto").type in ("cuda", "mps", "cpu")
     with pytest.raises(InputError, match="unknown device"):
         resolve_device("tpu9")
     cpu = torch.device("cpu")
-    assert resolve_precision("auto", cpu) == "fp32"
-    with pytest.warns(UserWarning, match="only on CUDA"):
-        assert resolve_precision("bf16", cpu) == "fp32"
     with autocast(cpu, "fp32"):
         assert torch.ones(2, 2).matmul(torch.ones(2, 2)).dtype == torch.float32
     if not torch.cuda.is_available():

@@ -64,7 +64,8 @@ def tokenizer(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def runs(net, tokenizer):
-    """Per-object and batched results on a 5-frame clip in windows of 3 (last one shorter)."""
+    """Per-object and batched results on a 5-frame clip in windows of 3 (last one shorter),
+    in float32: the equivalence with the official float32 pipeline is what these check."""
     torch.manual_seed(0)
     out = {}
     for key, per_object, batch in (("loop", True, None), ("batched", False, None)):
@@ -75,6 +76,7 @@ def runs(net, tokenizer):
             window=3,
             short_side=SHORT,
             object_batch=batch,
+            precision="fp32",
             logits_dtype=torch.float32,
         )
         out[key] = eng.run(CountingClip(5), OBJECTS, NARRATION, per_object=per_object)
@@ -85,6 +87,7 @@ def runs(net, tokenizer):
         window=3,
         short_side=SHORT,
         object_batch=2,
+        precision="fp32",
         logits_dtype=torch.float16,
     )
     out["sub-batched fp16"] = eng.run(CountingClip(5), OBJECTS, NARRATION)
@@ -192,7 +195,7 @@ def test_frames_are_streamed_once_in_order_with_progress(net, tokenizer):
 
 
 def test_streamed_windows_hand_out_masks_then_drop_them(net, tokenizer, runs):
-    eng = Engine(net, tokenizer, device="cpu", window=3, short_side=SHORT)
+    eng = Engine(net, tokenizer, device="cpu", precision="fp32", window=3, short_side=SHORT)
     seen: dict[int, np.ndarray] = {}
 
     def write(result, window):

@@ -93,3 +93,20 @@ def test_a_trunk_built_under_inference_mode_runs() -> None:
         trunk = load_pretrained(EfficientNetTrunk()).eval()
         maps = trunk(torch.randn(1, 3, 64, 96))
     assert [m.shape[1] for m in maps] == list(TAP_CHANNELS)
+
+
+def test_the_trunk_stays_float32_under_bf16_autocast() -> None:
+    """bf16 in the trunk moved the shipped Lite's masks (p-mIoU -4); under autocast it must
+    give the very maps of a float32 run, while the layers after it do get bf16."""
+    torch.manual_seed(0)
+    trunk = load_pretrained(EfficientNetTrunk()).eval()
+    x = torch.randn(2, 3, 96, 160)
+    with torch.no_grad():
+        plain = trunk(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            mixed = trunk(x)
+            after = torch.nn.functional.linear(mixed[0].flatten(2).mT, torch.ones(4, 24))
+    assert after.dtype == torch.bfloat16
+    for a, b in zip(mixed, plain, strict=True):
+        assert a.dtype == torch.float32
+        assert torch.equal(a, b)

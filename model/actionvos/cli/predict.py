@@ -57,7 +57,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--threshold", type=float, default=None, help="positive gate (default 0.75)")
     p.add_argument("--device", default="auto", help="auto, cuda, cuda:N, mps or cpu")
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "bf16"),
+        help="auto: bf16 autocast on CUDA and on CPUs with native bf16 (AVX512-BF16, AMX), "
+        "fp32 elsewhere; fp32: the official float32 numerics",
+    )
     p.add_argument("--object-batch", type=int, default=None, help="objects decoded together")
     p.add_argument(
         "--per-object", action="store_true", help="one forward per object (the official loop)"

@@ -78,7 +78,7 @@ class Trainer:
         self.settings = settings
         self.out = Path(out)
         self.device = resolve_device(settings.device)
-        self.precision = resolve_precision(settings.precision, self.device)
+        self.precision = resolve_precision(settings.precision, self.device, training=True)
         self.world = current_world()
         seed_everything(settings.seed)
         self.net = net.to(self.device)
