@@ -58,7 +58,7 @@ def pct(v: float | None) -> str:
 
 
 def table(rows: list[tuple[str, dict, dict]], base: tuple[dict, dict]) -> str:
-    head = f"{'':<18}" + "".join(f"{k:>13}" for k in FIGURES)
+    head = f"{'':<24}" + "".join(f"{k:>13}" for k in FIGURES)
     lines = [head]
     for name, novel, default in [("parent", *base), *rows]:
         for style, m, b in (("novel", novel, base[0]), ("default", default, base[1])):
@@ -66,7 +66,7 @@ def table(rows: list[tuple[str, dict, dict]], base: tuple[dict, dict]) -> str:
             for k in FIGURES:
                 d = "" if name == "parent" else f" ({100 * (m[k] - b[k]):+.1f})"
                 cells.append(f"{pct(m[k]).strip() + d:>13}")
-            lines.append(f"{name + ' / ' + style:<18}" + "".join(cells))
+            lines.append(f"{name + ' / ' + style:<24}" + "".join(cells))
     return "\n".join(lines)
 
 
@@ -75,6 +75,12 @@ def main() -> int:
     p.add_argument("--model", default="lite", help="parent: lite (default), a name or a path")
     p.add_argument("--presets", default="heads,decoder,full", help="comma-separated presets")
     p.add_argument("--minutes", type=float, default=10.0, help="training budget per preset")
+    p.add_argument(
+        "--replays",
+        default=None,
+        help="comma-separated replay shares, each run with every preset (default: the "
+        "fine-tune's own default)",
+    )
     p.add_argument("--train-clips", type=int, default=4)
     p.add_argument("--train-frames", type=int, default=24)
     p.add_argument("--eval-clips", type=int, default=10)
@@ -89,10 +95,14 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     from actionvos.finetune import FinetuneRequest, run_finetune
+    from actionvos.finetune.versions import read_version
     from actionvos.training.lite import EVAL_SEED_BASE, synthetic_eval_clips
 
     h, w = (int(v) for v in args.size.lower().split("x"))
     presets = [s for s in args.presets.split(",") if s]
+    replays: list[float | None] = [None]
+    if args.replays is not None:
+        replays = [float(s) for s in args.replays.split(",")]
     report: dict = {"model": args.model, "minutes": args.minutes, "threads": args.threads}
     with tempfile.TemporaryDirectory(prefix="bench-finetune-") as tmp:
         root = Path(tmp)
@@ -109,24 +119,28 @@ def main() -> int:
         print(f"parent scored: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         report["parent"] = {"novel": base[0], "default": base[1]}
         rows = []
-        for preset in presets:
+        runs = [(p, r) for p in presets for r in replays]
+        for preset, replay in runs:
+            label = preset if replay is None else f"{preset} r{replay:g}"
             result = run_finetune(
                 FinetuneRequest(
                     stores=tuple(stores),
                     model=args.model,
                     preset=preset,
                     minutes=args.minutes,
-                    out=root / f"version-{preset}",
+                    out=root / f"version-{label.replace(' ', '-')}",
                     device=args.device,
                     select=False,
+                    replay=replay,
                 )
             )
             after = (
                 score(str(result.path), novel, args.device),
                 score(str(result.path), default, args.device),
             )
-            rows.append((preset, *after))
-            report[preset] = {
+            rows.append((label, *after))
+            report[label] = {
+                "replay": read_version(result.path).settings["replay"],
                 "steps": result.steps,
                 "wall_s": round(result.wall_s, 1),
                 "steps_per_s": round(result.steps / max(result.wall_s, 1e-9), 3),
@@ -137,7 +151,7 @@ def main() -> int:
                 "default": after[1],
             }
             print(
-                f"{preset}: {result.steps} steps in {result.wall_s:.0f} s "
+                f"{label}: {result.steps} steps in {result.wall_s:.0f} s "
                 f"({result.steps / max(result.wall_s, 1e-9):.2f} steps/s)",
                 file=sys.stderr,
             )
@@ -156,7 +170,7 @@ def main() -> int:
         ok = dg >= 10 and da >= 10 and min(forget, forget_acc) >= -2
         r = report[preset]
         print(
-            f"{preset:<8} {r['steps']} steps, {r['wall_s']:.0f} s: novel gIoU {dg:+.1f}, "
+            f"{preset:<10} {r['steps']} steps, {r['wall_s']:.0f} s: novel gIoU {dg:+.1f}, "
             f"accuracy {da:+.1f}; default gIoU {forget:+.1f}, accuracy {forget_acc:+.1f} -> "
             f"{'meets' if ok else 'misses'} the targets"
         )

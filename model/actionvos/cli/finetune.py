@@ -22,6 +22,7 @@ from pathlib import Path
 
 def register(subparsers) -> None:  # noqa: ANN001
     from actionvos.finetune.presets import DEFAULT_PRESET, PRESETS
+    from actionvos.finetune.replay import DEFAULT_REPLAY
     from actionvos.finetune.run import DEFAULT_PAINTED_WEIGHT, DEFAULT_STEPS, FINETUNE_LR
 
     p = subparsers.add_parser(
@@ -54,6 +55,14 @@ def register(subparsers) -> None:  # noqa: ANN001
         type=float,
         default=DEFAULT_PAINTED_WEIGHT,
         help=f"loss weight of pixels people painted (default {DEFAULT_PAINTED_WEIGHT})",
+    )
+    p.add_argument(
+        "--replay",
+        type=float,
+        default=None,
+        help="share of the steps drawn from the parent's own training data, against "
+        f"forgetting (default {DEFAULT_REPLAY} for ActionVOS-Lite and its versions, 0 for an "
+        "official checkpoint, which has none)",
     )
     p.add_argument(
         "--holdout-every",
@@ -101,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         lr=args.lr,
         painted_weight=args.painted_weight,
+        replay=args.replay,
         samples=SampleOptions(states=states, holdout_every=args.holdout_every),
         select=not args.no_select,
     )

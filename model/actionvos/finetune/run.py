@@ -25,6 +25,7 @@ from actionvos.training.distributed import current_world
 
 from .evaluation import score_network
 from .presets import DEFAULT_PRESET, apply_preset, check_preset
+from .replay import replay_share, with_replay
 from .samples import SampleOptions, StoreData, read_stores
 from .versions import (
     VERSION_FILE,
@@ -70,9 +71,15 @@ class FinetuneRequest:
     augment: AugmentSettings | None = None
     num_frames: int = 5
     objects_per_step: int = 4
+    #: Share of the steps drawn from the parent's own training data (:mod:`.replay`), against
+    #: forgetting; 0 trains on the corrections alone; None: ``replay.DEFAULT_REPLAY`` where
+    #: the parent has such data (Lite and its versions), else 0.
+    replay: float | None = None
 
     def __post_init__(self) -> None:
         check_preset(self.preset)
+        if self.replay is not None and not 0.0 <= self.replay < 1.0:
+            raise InputError(f"replay is a share of the steps in [0, 1), got {self.replay}")
         if self.steps is not None and self.minutes is not None:
             raise InputError("give the length of the run as steps or as minutes, not both")
         if self.steps is not None and self.steps < 1:
@@ -168,7 +175,8 @@ def run_finetune(
     net = load_network(entry.path)
     tokenizer = tokenizer_for(net, entry.path, None)
     heldout = [c for d in data for c in d.heldout]
-    train = [c for d in data for c in d.train]
+    share = replay_share(request.replay, net)
+    train = with_replay([c for d in data for c in d.train], net, share)
     settings = train_settings(request, net.config.short_side)
 
     before = None
@@ -226,6 +234,7 @@ def run_finetune(
             "seed": settings.seed,
             "time_limit_s": settings.time_limit_s,
             "painted_weight": settings.painted_weight,
+            "replay": share,
             "holdout_every": request.samples.holdout_every,
             "states": [s.value for s in request.samples.states],
             "world_size": world.size,

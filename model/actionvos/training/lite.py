@@ -26,6 +26,10 @@ TRAIN_CLIP_SIZE = (216, 384)
 TRAIN_CLIP_FRAMES = 12
 #: Seeds at and above this are never used for training (evaluation clips).
 EVAL_SEED_BASE = 1_000_000
+#: The clips the shipped weights were trained on (``actionvos train --synthetic 5000 --seed
+#: 0``, default style): fine-tunes replay them (``actionvos.finetune.replay``).
+SHIPPED_TRAINING_SEED = 0
+SHIPPED_TRAINING_CLIPS = 5000
 
 
 def build_lite(cfg: ModelConfig | None = None) -> tuple[ActionVOSNet, Any]:
