@@ -24,10 +24,20 @@ from qtpy.QtWidgets import (
 from actionvos.errors import InputError
 from actionvos.finetune import DEFAULT_PRESET, PRESETS, FinetuneRequest, FinetuneResult
 from actionvos.finetune.evaluation import FIGURES
+from actionvos.finetune.replay import DEFAULT_REPLAY
 from actionvos.finetune.run import DEFAULT_STEPS
 from actionvos.metrics.scores import LABELS as FIGURE_NAMES
 
 COLUMNS = ("Figure", "Before", "After", "Change")
+
+
+#: The replay menu: (label, share); None: the fine-tune's default for the model.
+REPLAY_CHOICES: tuple[tuple[str, float | None], ...] = (
+    ("auto", None),
+    ("0", 0.0),
+    ("0.25", 0.25),
+    ("0.5", 0.5),
+)
 
 
 def parse_stores(text: str) -> list[Path]:
@@ -78,6 +88,14 @@ class FinetuneBox(QGroupBox):
             label="Minutes (0 = steps)",
             tooltip="stop after this long instead of after a number of steps",
         )
+        self.replay = ComboBox(
+            choices=[label for label, _ in REPLAY_CHOICES],
+            value="auto",
+            label="Replay",
+            tooltip=f"share of the steps drawn from the model's own training clips, against "
+            f"forgetting; auto: {DEFAULT_REPLAY} for Lite and its versions, 0 for an official "
+            "checkpoint (it has none)",
+        )
         self.device = ComboBox(
             choices=["auto", "cpu", "cuda"], value="auto", label="Device",
             tooltip="auto trains on CUDA (bf16) when there is a GPU, else on the CPU",
@@ -88,7 +106,14 @@ class FinetuneBox(QGroupBox):
             "this clip is always used",
         )
         self.form = Container(
-            widgets=[self.preset, self.steps, self.minutes, self.device, self.more_stores],
+            widgets=[
+                self.preset,
+                self.steps,
+                self.minutes,
+                self.replay,
+                self.device,
+                self.more_stores,
+            ],
             labels=True,
         )
         self.form.margins = (0, 0, 0, 0)
@@ -129,6 +154,7 @@ class FinetuneBox(QGroupBox):
             steps=None if minutes > 0 else int(self.steps.value),
             minutes=minutes if minutes > 0 else None,
             device=str(self.device.value),
+            replay=dict(REPLAY_CHOICES)[str(self.replay.value)],
         )
 
     def show_result(self, result: FinetuneResult) -> None:

@@ -74,6 +74,9 @@ def test_the_form_builds_the_request(qtbot, tmp_path) -> None:
     request = box.request(store, "lite")
     assert request.steps == 7 and request.minutes is None and request.model == "lite"
     assert request.stores == (store.resolve(), other.resolve())  # one each, this clip's first
+    assert request.replay is None  # auto: the fine-tune's default for the model
+    box.replay.value = "0"
+    assert box.request(store, "lite").replay == 0.0
     box.minutes.value = 2.5
     request = box.request(store, "lite")
     assert request.minutes == 2.5 and request.steps is None
