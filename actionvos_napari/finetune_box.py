@@ -92,7 +92,7 @@ class FinetuneBox(QGroupBox):
             choices=[label for label, _ in REPLAY_CHOICES],
             value="auto",
             label="Replay",
-            tooltip=f"share of the steps drawn from the model's own training clips, against "
+            tooltip="share of the steps drawn from the model's own training clips, against "
             f"forgetting; auto: {DEFAULT_REPLAY} for Lite and its versions, 0 for an official "
             "checkpoint (it has none)",
         )

@@ -78,7 +78,7 @@ def resolve_precision(precision: str, device: torch.device, *, training: bool = 
         return "bf16" if fast else "fp32"
     if precision == "bf16" and not native_bf16(device):
         warnings.warn(
-            f"bf16 autocast is used only on CUDA and on CPUs with native bf16 (AVX512-BF16, "
+            "bf16 autocast is used only on CUDA and on CPUs with native bf16 (AVX512-BF16, "
             f"AMX); running in fp32 on this {device.type}",
             stacklevel=2,
         )
