@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from actionvos.finetune import FinetuneRequest, SampleOptions
 from actionvos.sample import make_kitchen_clip, write_sample
 from actionvos.sample.label_store import write_clip_store
 from actionvos.training import AugmentSettings
@@ -34,3 +35,19 @@ def read_frames(folder: Path, frames: list[int]) -> np.ndarray:
     from actionvos.io import open_clip
 
     return open_clip(folder)[frames]
+
+
+def tiny_request(parent, stores, **kw) -> FinetuneRequest:  # noqa: ANN001
+    """A two-step CPU fine-tune of ``parent`` on ``stores`` with tiny samples; ``kw`` overrides."""
+    values = dict(
+        stores=tuple(stores),
+        model=str(parent),
+        steps=2,
+        device="cpu",
+        augment=TINY,
+        num_frames=3,
+        objects_per_step=2,
+        samples=SampleOptions(holdout_every=3),
+    )
+    values.update(kw)
+    return FinetuneRequest(**values)

@@ -9,14 +9,14 @@ from types import SimpleNamespace
 import pytest
 import torch
 from digest import store_digest
-from finetune_stores import TINY, truth_store
+from finetune_stores import tiny_request, truth_store
 from lite_models import fresh_lite
 from tiny_model import save_tiny_model
 
 from actionvos.checkpoints import save
 from actionvos.engine.prompts import build_prompts
 from actionvos.errors import InputError
-from actionvos.finetune import FinetuneRequest, SampleOptions, run_finetune
+from actionvos.finetune import run_finetune
 from actionvos.finetune.replay import DEFAULT_REPLAY, ReplayMix, replay_share
 from actionvos.finetune.versions import read_version, versions_root
 from actionvos.network.config import ModelConfig, lite_config
@@ -54,22 +54,6 @@ def home(tmp_path, monkeypatch):
     return [truth_store(seed, tmp_path) for seed in (11, 12)]
 
 
-def _request(parent, stores, **kw) -> FinetuneRequest:
-    values = dict(
-        stores=tuple(stores),
-        model=str(parent),
-        steps=6,
-        device="cpu",
-        augment=TINY,
-        num_frames=3,
-        objects_per_step=2,
-        samples=SampleOptions(holdout_every=3),
-        select=False,
-    )
-    values.update(kw)
-    return FinetuneRequest(**values)
-
-
 @pytest.mark.slow
 def test_a_lite_finetune_with_replay_trains_on_both_and_records_the_share(
     home, tmp_path, monkeypatch
@@ -86,7 +70,7 @@ def test_a_lite_finetune_with_replay_trains_on_both_and_records_the_share(
         return step
 
     monkeypatch.setattr(SampleDrawer, "draw", spy)
-    result = run_finetune(_request(parent, home, replay=0.5, seed=3))
+    result = run_finetune(tiny_request(parent, home, steps=6, select=False, replay=0.5, seed=3))
     assert result.steps == 6 and len(drawn) == 6
     replayed = [c for c in drawn if c.startswith("synthetic-")]
     assert 0 < len(replayed) < 6, drawn
@@ -106,6 +90,6 @@ def test_replay_for_a_parent_without_training_data_is_refused_before_training(
 
     monkeypatch.setattr(Trainer, "run", no_training)
     with pytest.raises(InputError, match=r"only ActionVOS-Lite.*--replay 0"):
-        run_finetune(_request(official, home, replay=0.5))
+        run_finetune(tiny_request(official, home, select=False, replay=0.5))
     assert [store_digest(p) for p in home] == before
     assert not versions_root().exists()

@@ -10,14 +10,14 @@ import threading
 import pytest
 import torch
 from digest import store_digest
-from finetune_stores import TINY, truth_store
+from finetune_stores import tiny_request, truth_store
 from lite_models import fresh_lite
 
 from actionvos.checkpoints import save
 from actionvos.cli import main
 from actionvos.engine.loader import load_engine
 from actionvos.errors import StoreError
-from actionvos.finetune import FinetuneRequest, SampleOptions, rollback, run_finetune, selected
+from actionvos.finetune import rollback, run_finetune, selected
 from actionvos.finetune.versions import read_version, versions_root
 from actionvos.registry import list_models, resolve_model
 from actionvos.store import ModelRole, Store
@@ -37,26 +37,11 @@ def home(tmp_path, monkeypatch):
     return parent, stores
 
 
-def request(parent, stores, **kw) -> FinetuneRequest:
-    values = dict(
-        stores=tuple(stores),
-        model=str(parent),
-        steps=2,
-        device="cpu",
-        augment=TINY,
-        num_frames=3,
-        objects_per_step=2,
-        samples=SampleOptions(holdout_every=3),
-    )
-    values.update(kw)
-    return FinetuneRequest(**values)
-
-
 def test_a_short_finetune_writes_a_version_that_loads_is_listed_and_recorded(home) -> None:
     parent, stores = home
     torch.set_num_threads(1)
     steps = []
-    result = run_finetune(request(parent, stores), progress=steps.append)
+    result = run_finetune(tiny_request(parent, stores), progress=steps.append)
 
     assert result.steps == 2 and not result.cancelled
     assert result.path.parent == versions_root()
@@ -93,8 +78,8 @@ def test_a_short_finetune_writes_a_version_that_loads_is_listed_and_recorded(hom
 
 def test_rollback_selects_the_parent_again(home) -> None:
     parent, stores = home
-    first = run_finetune(request(parent, stores))
-    second = run_finetune(request(first.name, stores, steps=1))
+    first = run_finetune(tiny_request(parent, stores))
+    second = run_finetune(tiny_request(first.name, stores, steps=1))
     assert read_version(second.path).parent == first.name
     assert selected() == second.name and resolve_model(None).path == second.path
     assert rollback() == first.name
@@ -106,7 +91,7 @@ def test_rollback_selects_the_parent_again(home) -> None:
 def test_rollback_from_a_version_written_outside_the_checkpoint_directory(home, tmp_path):
     parent, stores = home
     out = tmp_path / "elsewhere"
-    result = run_finetune(request(parent, stores, out=out))
+    result = run_finetune(tiny_request(parent, stores, out=out))
     assert result.path == out and selected() == str(out)  # selected by path
     assert rollback() == str(parent)
     assert resolve_model(None).path == parent
@@ -124,7 +109,7 @@ def test_bad_stores_are_refused_before_any_training(home, tmp_path, monkeypatch)
 
     monkeypatch.setattr(Trainer, "__init__", no_training)
     with pytest.raises(StoreError, match="damaged"):
-        run_finetune(request(parent, [stores[0], damaged]))
+        run_finetune(tiny_request(parent, [stores[0], damaged]))
     code = main(["finetune", str(stores[0]), str(tmp_path / "nowhere"), "--model", str(parent)])
     assert code == 1
     assert {p: store_digest(p) for p in before} == before
@@ -140,7 +125,7 @@ def test_a_failed_run_leaves_the_stores_untouched(home, monkeypatch) -> None:
 
     monkeypatch.setattr(Trainer, "train_step", broken)
     with pytest.raises(RuntimeError, match="a bug in the middle"):
-        run_finetune(request(parent, stores))
+        run_finetune(tiny_request(parent, stores))
     assert [store_digest(p) for p in stores] == before
     assert not any(versions_root().glob("*/model.safetensors"))
     assert selected() is None
@@ -154,7 +139,7 @@ def test_a_cancelled_run_still_writes_a_usable_version(home) -> None:
         if p.phase == "training":
             cancel.set()
 
-    result = run_finetune(request(parent, stores, steps=50), stop_after_first, cancel)
+    result = run_finetune(tiny_request(parent, stores, steps=50), stop_after_first, cancel)
     assert result.cancelled and result.steps == 1
     assert json.loads((result.path / "version.json").read_text())["cancelled"] is True
     load_engine(str(result.path), device="cpu")
@@ -162,6 +147,6 @@ def test_a_cancelled_run_still_writes_a_usable_version(home) -> None:
 
 def test_a_time_limit_ends_the_run_as_finished(home) -> None:
     parent, stores = home
-    result = run_finetune(request(parent, stores, steps=None, minutes=0.001))
+    result = run_finetune(tiny_request(parent, stores, steps=None, minutes=0.001))
     assert not result.cancelled and 1 <= result.steps < 5
     assert read_version(result.path).steps == result.steps

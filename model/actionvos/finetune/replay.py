@@ -64,14 +64,19 @@ def has_replay_data(net) -> bool:  # noqa: ANN001  (an ActionVOSNet)
     return getattr(net.config, "backbone", None) == "efficientnet_lite0"
 
 
+def check_replay(share: float) -> float:
+    """``share`` if it is a share of the steps, in [0, 1); InputError otherwise."""
+    if not 0.0 <= share < 1.0:
+        raise InputError(f"replay is a share of the steps in [0, 1), got {share}")
+    return float(share)
+
+
 def replay_share(requested: float | None, net) -> float:  # noqa: ANN001
     """The share to use: ``requested``, or by default :data:`DEFAULT_REPLAY` where ``net``
     has data to replay and 0 where it has none."""
     if requested is None:
         return DEFAULT_REPLAY if has_replay_data(net) else 0.0
-    if not 0.0 <= requested < 1.0:
-        raise InputError(f"replay is a share of the steps in [0, 1), got {requested}")
-    return float(requested)
+    return check_replay(requested)
 
 
 def replay_clips(net) -> Sequence[TrainClip]:  # noqa: ANN001  (an ActionVOSNet)

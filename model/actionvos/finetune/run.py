@@ -25,7 +25,7 @@ from actionvos.training.distributed import current_world
 
 from .evaluation import score_network
 from .presets import DEFAULT_PRESET, apply_preset, check_preset
-from .replay import replay_share, with_replay
+from .replay import check_replay, replay_share, with_replay
 from .samples import SampleOptions, StoreData, read_stores
 from .versions import (
     VERSION_FILE,
@@ -78,8 +78,8 @@ class FinetuneRequest:
 
     def __post_init__(self) -> None:
         check_preset(self.preset)
-        if self.replay is not None and not 0.0 <= self.replay < 1.0:
-            raise InputError(f"replay is a share of the steps in [0, 1), got {self.replay}")
+        if self.replay is not None:
+            check_replay(self.replay)
         if self.steps is not None and self.minutes is not None:
             raise InputError("give the length of the run as steps or as minutes, not both")
         if self.steps is not None and self.steps < 1:
