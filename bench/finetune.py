@@ -11,6 +11,7 @@ the six ActionVOS figures (``score_engine``: the in-memory twin of ``actionvos e
     python bench/finetune.py                          # the shipped lite, 10 minutes per preset
     python bench/finetune.py --model /path/to/run --presets decoder --minutes 10
     python bench/finetune.py --minutes 0.5 --eval-clips 2 --eval-frames 6   # a smoke run
+    python bench/finetune.py --presets decoder --replays 0,0.5 --lrs 1e-4,2e-4  # a grid
 
 Targets (issue 9): novel gIoU and accuracy +10 points each; original style within -2 points.
 """
@@ -81,6 +82,12 @@ def main() -> int:
         help="comma-separated replay shares, each run with every preset (default: the "
         "fine-tune's own default)",
     )
+    p.add_argument(
+        "--lrs",
+        default=None,
+        help="comma-separated learning rates, each run with every preset and replay (default: "
+        "the fine-tune's own, FINETUNE_LR)",
+    )
     p.add_argument("--train-clips", type=int, default=4)
     p.add_argument("--train-frames", type=int, default=24)
     p.add_argument("--eval-clips", type=int, default=10)
@@ -95,6 +102,7 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     from actionvos.finetune import FinetuneRequest, run_finetune
+    from actionvos.finetune.run import FINETUNE_LR
     from actionvos.finetune.versions import read_version
     from actionvos.training.lite import EVAL_SEED_BASE, synthetic_eval_clips
 
@@ -103,6 +111,9 @@ def main() -> int:
     replays: list[float | None] = [None]
     if args.replays is not None:
         replays = [float(s) for s in args.replays.split(",")]
+    lrs: list[float | None] = [None]
+    if args.lrs is not None:
+        lrs = [float(s) for s in args.lrs.split(",")]
     report: dict = {"model": args.model, "minutes": args.minutes, "threads": args.threads}
     with tempfile.TemporaryDirectory(prefix="bench-finetune-") as tmp:
         root = Path(tmp)
@@ -119,9 +130,10 @@ def main() -> int:
         print(f"parent scored: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         report["parent"] = {"novel": base[0], "default": base[1]}
         rows = []
-        runs = [(p, r) for p in presets for r in replays]
-        for preset, replay in runs:
+        runs = [(p, r, lr) for p in presets for r in replays for lr in lrs]
+        for preset, replay, lr in runs:
             label = preset if replay is None else f"{preset} r{replay:g}"
+            label = label if lr is None else f"{label} lr{lr:g}"
             result = run_finetune(
                 FinetuneRequest(
                     stores=tuple(stores),
@@ -132,6 +144,7 @@ def main() -> int:
                     device=args.device,
                     select=False,
                     replay=replay,
+                    lr=FINETUNE_LR if lr is None else lr,
                 )
             )
             after = (
@@ -141,6 +154,7 @@ def main() -> int:
             rows.append((label, *after))
             report[label] = {
                 "replay": read_version(result.path).settings["replay"],
+                "lr": FINETUNE_LR if lr is None else lr,
                 "steps": result.steps,
                 "wall_s": round(result.wall_s, 1),
                 "steps_per_s": round(result.steps / max(result.wall_s, 1e-9), 3),

@@ -139,3 +139,24 @@ def test_the_second_round_trains_on_the_first_rounds_stores(small_task, tmp_path
     engine = load_engine(folder)
     output = ModelOutput.from_result(engine.run(clip.frames, clip.object_names, clip.narration))
     assert simulate(task, Mode.MODEL, output).reached
+
+
+def test_the_oracle_order_takes_wrong_flags_first_then_the_worst_frame(small_task):
+    _, task = small_task
+    positives = [int(k) for k in np.flatnonzero(task.positive)]
+    assert len(positives) >= 2
+    wrong_flag, damaged = positives[0], positives[1]
+    labels = task.truth.copy()
+    labels[2][labels[2] == damaged + 1] = 0  # the model lost one object on frame 2
+    probs = np.where(task.positive, 0.9, 0.1)
+    probs[wrong_flag] = 0.2  # and calls an active object inactive
+    output = ModelOutput(
+        labels, probs, 0.5, np.zeros((*labels.shape[:1], len(probs), *labels.shape[1:]), np.float16)
+    )
+    settings = SimulationSettings(target_giou=0.99)
+    result = simulate(task, Mode.ORACLE_ORDER, output, settings)
+    assert result.order[0] == wrong_flag
+    assert result.order[1] == damaged  # the lowest mean IoU after it
+    assert result.reached and result.edits.counts[EditKind.FLAG] == 1
+    # the damaged object's worst frame came first: frame 2 was the only one it fixed
+    assert [t for t, s in enumerate(result.state.states) if s.value == "human-verified"] == [2]

@@ -15,6 +15,9 @@ Modes (``Mode``):
   one's flag checked and fixed, then (for an active object) its frames least confident first
   (``actionvos.propagation.confidence``); after correcting a frame the bot propagates it.
 * **random_order**: as *model*, with objects and frames in a random order (``seed``).
+* **oracle_order**: as *model*, in an order that knows the truth: objects with a wrong flag
+  first, then the lowest mean IoU; each object's worst frame first. No person can review in
+  this order; it bounds what any review order (a better confidence) could save.
 
 A frame the bot corrected becomes human-verified: propagation stops there and never
 overwrites it, as in the store. Since that state holds for the whole frame, the bot makes
@@ -25,6 +28,7 @@ that frame by frame anyway).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -47,6 +51,7 @@ class Mode(str, Enum):
     MANUAL = "manual"
     MODEL = "model"
     RANDOM_ORDER = "random_order"
+    ORACLE_ORDER = "oracle_order"
 
 
 @dataclass(frozen=True)
@@ -235,23 +240,42 @@ class _Annotator:
         return float(sum(self.scorer.iou(f, int(j)) for f in frames for j in objects))
 
     # ---------------------------------------------------------------- reviews
-    def review_object(self, k: int, frame_order: list[int] | None, with_propagation: bool) -> None:
-        """Fix object k's frames: in ``frame_order``, or least confident first when None."""
+    def review_object(
+        self, k: int, next_frame: Callable[[int, set[int]], int | None], with_propagation: bool
+    ) -> None:
+        """Fix object k's frames in the order ``next_frame(k, seen)`` gives (None: done)."""
         if not self.task.positive[k]:
             return
         seen: set[int] = set()
         while len(seen) < self.task.truth.shape[0]:
-            if frame_order is None:
-                pick = least_confident(self.confidence(), skip_frames=sorted(seen), objects=[k])
-                if pick is None:
-                    return
-                t = pick[0]
-            else:
-                t = next(f for f in frame_order if f not in seen)
+            t = next_frame(k, seen)
+            if t is None:
+                return
             seen.add(t)
             self.frames_reviewed += 1
             if not self.frame_ok(t, k):
                 self.verify_frame(t, k, with_propagation)
+
+    # ---------------------------------------------------------------- frame orders
+    def least_confident_frame(self, k: int, seen: set[int]) -> int | None:
+        """The widget's **Next to review**: object k's least confident frame not yet seen."""
+        pick = least_confident(self.confidence(), skip_frames=sorted(seen), objects=[k])
+        return None if pick is None else pick[0]
+
+    def worst_frame(self, k: int, seen: set[int]) -> int | None:
+        """Object k's frame of lowest IoU with the truth (the oracle's order)."""
+        left = [t for t in range(self.task.truth.shape[0]) if t not in seen]
+        return min(left, key=lambda t: (self.scorer.iou(t, k), t)) if left else None
+
+    def oracle_objects(self) -> list[int]:
+        """Objects with a wrong flag first, then by mean IoU over frames, lowest first."""
+        n_frames = self.task.truth.shape[0]
+
+        def key(k: int) -> tuple[bool, float, int]:
+            mean_iou = sum(self.scorer.iou(t, k) for t in range(n_frames)) / n_frames
+            return (bool(self.state.active[k] == self.task.positive[k]), mean_iou, k)
+
+        return sorted(range(len(self.task.positive)), key=key)
 
     def verify_frame(self, t: int, k: int, with_propagation: bool) -> None:
         """Correct object k at frame t, and the frame's other active objects with it (the
@@ -317,27 +341,34 @@ def simulate(
         bot = _Annotator(task, AnnotationState.from_model(model), settings, model)
     n_objects, n_frames = len(task.positive), task.truth.shape[0]
     rng = np.random.default_rng(settings.seed)
+
+    def in_time(k: int, seen: set[int]) -> int | None:
+        return next((t for t in range(n_frames) if t not in seen), None)
+
+    shuffles: dict[int, np.ndarray] = {}  # object -> its frames in random order
+
+    def shuffled(k: int, seen: set[int]) -> int | None:
+        return next((int(t) for t in shuffles[k] if t not in seen), None)
+
     if mode is Mode.MANUAL:
-        order = list(range(n_objects))
+        order, next_frame = list(range(n_objects)), in_time
     elif mode is Mode.MODEL:
-        order = widget_order(task, model)
+        order, next_frame = widget_order(task, model), bot.least_confident_frame
+    elif mode is Mode.ORACLE_ORDER:
+        order, next_frame = bot.oracle_objects(), bot.worst_frame
     else:
-        order = [int(k) for k in rng.permutation(n_objects)]
+        order, next_frame = [int(k) for k in rng.permutation(n_objects)], shuffled
     bot.order = order
     start = bot.giou()
     try:
         if start >= settings.target_giou:
             raise _Done
         for k in order:
+            if mode is Mode.RANDOM_ORDER:
+                shuffles[k] = rng.permutation(n_frames)
             if mode is not Mode.MANUAL:
                 bot.fix_flag(k)
-            if mode is Mode.MANUAL:
-                bot.review_object(k, list(range(n_frames)), with_propagation=False)
-            elif mode is Mode.MODEL:
-                bot.review_object(k, None, with_propagation=True)
-            else:
-                frames = [int(f) for f in rng.permutation(n_frames)]
-                bot.review_object(k, frames, with_propagation=True)
+            bot.review_object(k, next_frame, with_propagation=mode is not Mode.MANUAL)
     except _Done:
         pass
     end = bot.giou()
