@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     import napari
     from qtpy.QtWidgets import QApplication
 
-    from actionvos_napari.window import fit_window
+    from actionvos_napari.app.window import fit_window
 
     viewer = napari.Viewer(title="ActionVOS demo")
     viewer.open_sample("actionvos-napari", "kitchen")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from actionvos.io import open_clip
 from actionvos.io.dataset import ActionVOSDataset, has_split_file
-from actionvos_napari.layers import clip_layer_data, mask_layers
+from actionvos_napari.layers.convert import clip_layer_data, mask_layers
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}

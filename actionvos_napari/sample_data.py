@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from actionvos.labeling import label_objects
 from actionvos.sample import demo_kitchen as make_demo
-from actionvos_napari.layers import clip_meta, mask_layers
+from actionvos_napari.layers.convert import clip_meta, mask_layers
 
 
 def demo_kitchen() -> list[tuple]:

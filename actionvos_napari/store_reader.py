@@ -20,9 +20,9 @@ from actionvos.errors import ActionVOSError
 from actionvos.io import open_clip
 from actionvos.store import ActionRecord, FrameState, Source, Store
 from actionvos.store.schema import DATABASE_FILE
-from actionvos_napari.layers import META, clip_layer_data, role_layers, split_active
-from actionvos_napari.model_output import check_layer_budget
-from actionvos_napari.objects_table import set_by_hand
+from actionvos_napari.layers.convert import META, clip_layer_data, role_layers, split_active
+from actionvos_napari.layers.model_output import check_layer_budget
+from actionvos_napari.segment.objects_table import set_by_hand
 
 Reader = Callable[[str | list[str]], list[tuple]]
 Progress = Callable[[int, int, str], None]

@@ -2,7 +2,7 @@
 
 The widget only arranges sections, follows the viewer's layers and starts work in threads;
 each section is its own module, state lives in one :class:`Session`, and all real work happens
-in the Qt-free core (:mod:`actionvos`) or in :mod:`actionvos_napari.segment_job`.
+in the Qt-free core (:mod:`actionvos`) or in :mod:`actionvos_napari.segment.job`.
 """
 
 from __future__ import annotations
@@ -27,32 +27,29 @@ from qtpy.QtWidgets import (
 )
 
 from actionvos.errors import ActionVOSError, Cancelled, InputError
-from actionvos_napari import (
-    action_switch,
-    finetune_actions,
-    propagate_actions,
-    review_actions,
-    run_actions,
-)
-from actionvos_napari.action_box import ActionBox
-from actionvos_napari.clip_facts import ClipFactsBox, clip_facts
-from actionvos_napari.close_guard import CloseGuard
-from actionvos_napari.confidence_strip import ConfidenceFeed, ConfidenceStrip
-from actionvos_napari.finetune_box import FinetuneBox
-from actionvos_napari.gc_pauses import thaw
-from actionvos_napari.jobs import Jobs
-from actionvos_napari.layers import META, object_features
-from actionvos_napari.linked_undo import LinkedHistory, same_layer
-from actionvos_napari.mask_pair import MaskPair
-from actionvos_napari.objects_table import ObjectRows, ObjectsTable, set_by_hand
-from actionvos_napari.paint_frames import frames_of_paint
-from actionvos_napari.segment_job import SegmentOutcome, run_segment
-from actionvos_napari.session import Session
-from actionvos_napari.shortcuts import bind_shortcuts, help_text
-from actionvos_napari.store_box import AUTOSAVE_DELAY_MS, StoreBox
-from actionvos_napari.store_history import connect_history, import_csv, store_step
-from actionvos_napari.store_history_box import StoreHistoryBox
-from actionvos_napari.store_io import role_pair, save_action
+from actionvos_napari.app.close_guard import CloseGuard
+from actionvos_napari.app.gc_pauses import thaw
+from actionvos_napari.app.jobs import Jobs
+from actionvos_napari.app.session import Session
+from actionvos_napari.app.shortcuts import bind_shortcuts, help_text
+from actionvos_napari.finetune import actions as finetune_actions
+from actionvos_napari.finetune.box import FinetuneBox
+from actionvos_napari.layers.convert import META, object_features
+from actionvos_napari.layers.linked_undo import LinkedHistory, same_layer
+from actionvos_napari.layers.mask_pair import MaskPair
+from actionvos_napari.layers.paint_frames import frames_of_paint
+from actionvos_napari.propagate import actions as propagate_actions
+from actionvos_napari.review import actions as review_actions
+from actionvos_napari.review.confidence_strip import ConfidenceFeed, ConfidenceStrip
+from actionvos_napari.segment import action_switch, run_actions
+from actionvos_napari.segment.action_box import ActionBox
+from actionvos_napari.segment.clip_facts import ClipFactsBox, clip_facts
+from actionvos_napari.segment.job import SegmentOutcome, run_segment
+from actionvos_napari.segment.objects_table import ObjectRows, ObjectsTable, set_by_hand
+from actionvos_napari.store.box import AUTOSAVE_DELAY_MS, StoreBox
+from actionvos_napari.store.history import connect_history, import_csv, store_step
+from actionvos_napari.store.history_box import StoreHistoryBox
+from actionvos_napari.store.save import role_pair, save_action
 
 if TYPE_CHECKING:
     import napari
@@ -535,11 +532,11 @@ class SegmentWidget(QWidget):
 
     # --- the other sections' work (modules of their own) -----------------------------------
     def switch_action(self, action_id: int | None) -> None:
-        """Show another of the reopened store's actions (see :mod:`.action_switch`)."""
+        """Show another of the reopened store's actions (see ``segment.action_switch``)."""
         action_switch.switch_action(self, action_id)
 
     def propagate(self) -> Any:
-        """Propagate the selected label from the current frame (see :mod:`.propagate_actions`)."""
+        """Propagate the selected label from the current frame (see ``propagate.actions``)."""
         return propagate_actions.propagate(self)
 
     def confidence(self) -> tuple[np.ndarray, frozenset[int]] | None:
@@ -547,7 +544,7 @@ class SegmentWidget(QWidget):
         return propagate_actions.confidence(self)
 
     def finetune(self) -> Any:
-        """Fine-tune on the saved corrections (see :mod:`.finetune_actions`)."""
+        """Fine-tune on the saved corrections (see ``finetune.actions``)."""
         return finetune_actions.finetune(self)
 
     def rerun(self) -> Any:
@@ -555,13 +552,13 @@ class SegmentWidget(QWidget):
         return finetune_actions.rerun(self)
 
     def store_undo(self) -> Any:
-        """Undo the store's newest correction, then show the store (see :mod:`.store_history`)."""
+        """Undo the store's newest correction, then show the store (see ``store.history``)."""
         return store_step(self, undo=True)
 
     def store_redo(self) -> Any:
-        """Redo the correction Store undo took back last (see :mod:`.store_history`)."""
+        """Redo the correction Store undo took back last (see ``store.history``)."""
         return store_step(self, undo=False)
 
     def import_narrations(self) -> Any:
-        """Import EPIC-100 narrations as the store's actions (see :mod:`.store_history`)."""
+        """Import EPIC-100 narrations as the store's actions (see ``store.history``)."""
         return import_csv(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from actionvos_napari.store_io import role_pair, save_action
+from actionvos_napari.store.save import role_pair, save_action
 
 
 def write_store(path: str, layer_data: list[tuple[Any, dict, str]]) -> list[str]:

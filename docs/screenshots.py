@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from qtpy.QtWidgets import QApplication, QScrollArea
 
     from actionvos.sample import make_kitchen_clip, write_sample
-    from actionvos_napari.window import fit_window
+    from actionvos_napari.app.window import fit_window
 
     def settle() -> None:
         for _ in range(10):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from actionvos.errors import InputError
-from actionvos_napari.action_box import parse_objects
-from actionvos_napari.layers import merge_roles, split_active
-from actionvos_napari.model_output import check_layer_budget
+from actionvos_napari.layers.convert import merge_roles, split_active
+from actionvos_napari.layers.model_output import check_layer_budget
+from actionvos_napari.segment.action_box import parse_objects
 
 
 def test_split_and_merge_round_trip() -> None:

@@ -156,7 +156,7 @@ def test_reader_opens_an_actionvos_dataset_with_masks(make_napari_viewer, tmp_pa
 
 
 def test_review_window_shows_several_table_rows(make_napari_viewer, qtbot) -> None:
-    from actionvos_napari.window import REVIEW_SIZE, fit_window
+    from actionvos_napari.app.window import REVIEW_SIZE, fit_window
 
     viewer = make_napari_viewer(show=True)
     viewer.open_sample("actionvos-napari", "kitchen")

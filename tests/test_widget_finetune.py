@@ -10,8 +10,8 @@ from actionvos.errors import InputError
 from actionvos.finetune import DEFAULT_PRESET
 from actionvos.sample import make_kitchen_clip, write_sample
 from actionvos.sample.label_store import write_clip_store
-from actionvos_napari.finetune_box import FinetuneBox, metric_rows
-from actionvos_napari.finetune_job import describe
+from actionvos_napari.finetune.box import FinetuneBox, metric_rows
+from actionvos_napari.finetune.job import describe
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("gui_display")]
 

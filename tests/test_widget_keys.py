@@ -9,7 +9,7 @@ from qtpy.QtWidgets import QMessageBox
 from widget_support import dock, fill_action, random_clip, tiny_model
 
 from actionvos.store import Store
-from actionvos_napari.shortcuts import SHORTCUTS
+from actionvos_napari.app.shortcuts import SHORTCUTS
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("gui_display")]
 

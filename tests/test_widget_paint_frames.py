@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from napari.layers import Labels
 
-from actionvos_napari.paint_frames import frames_of_paint
+from actionvos_napari.layers.paint_frames import frames_of_paint
 
 
 def _recorder(layer: Labels) -> list[set[int]]:

@@ -16,16 +16,16 @@ from actionvos.propagation.confidence import least_confident
 from actionvos.propagation.flow import FlowCache
 from actionvos.propagation.propagate import PropagationResult
 from actionvos.store import FrameState, Store
-from actionvos_napari.layers import clip_meta, mask_layers
-from actionvos_napari.propagate_job import (
+from actionvos_napari.app.session import Session
+from actionvos_napari.app.shortcuts import SHORTCUTS
+from actionvos_napari.layers.convert import clip_meta, mask_layers
+from actionvos_napari.propagate.job import (
     frame_states,
     keep_propagated,
     paste_into_layers,
     propagate_object,
     strip_confidence,
 )
-from actionvos_napari.session import Session
-from actionvos_napari.shortcuts import SHORTCUTS
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("gui_display")]
 

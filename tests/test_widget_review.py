@@ -7,8 +7,8 @@ import pytest
 from qtpy.QtCore import Qt
 from widget_support import dock, fill_action, random_clip, tiny_model
 
-from actionvos_napari.objects_table import ObjectRows
-from actionvos_napari.review_order import box_only, review_order
+from actionvos_napari.review.order import box_only, review_order
+from actionvos_napari.segment.objects_table import ObjectRows
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("gui_display")]
 

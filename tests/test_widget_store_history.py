@@ -10,7 +10,7 @@ from qtpy.QtCore import Qt
 from store_synthetic import VIDEO, write_narrations
 from widget_support import ctrl_z, dock
 
-import actionvos_napari.store_history as store_history
+import actionvos_napari.store.history as store_history
 from actionvos.sample import make_kitchen_clip, write_sample
 from actionvos.store import FrameState, Source, Store
 

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from actionvos.propagation.confidence import least_confident
-from actionvos_napari.layers import META
-from actionvos_napari.linked_undo import same_layer
-from actionvos_napari.review_order import next_to_review as pick_next
+from actionvos_napari.layers.convert import META
+from actionvos_napari.layers.linked_undo import same_layer
+from actionvos_napari.review.order import next_to_review as pick_next
 
 
 def select_object(widget: Any, index: int, frame: int | None = None) -> None:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from actionvos.finetune import FinetuneProgress, FinetuneRequest, FinetuneResult, run_finetune
-from actionvos_napari.gc_pauses import LoadingPause
+from actionvos_napari.app.gc_pauses import LoadingPause
 
 Progress = Callable[[int, int, str], None]
 

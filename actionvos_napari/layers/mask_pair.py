@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from actionvos_napari.linked_undo import LinkedHistory, StateCallback
+from actionvos_napari.layers.linked_undo import LinkedHistory, StateCallback
 
 
 def set_volume(layer: Any, new: np.ndarray) -> None:

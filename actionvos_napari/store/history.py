@@ -3,8 +3,8 @@ the store, and import EPIC-100 narrations as the store's actions.
 
 Functions over the widget's public parts (``store_box``, ``history_box``, ``pair``,
 ``session``, ``history``, ``jobs``, ``action_box``, ``status``, ``publish``, ``report``), as
-:mod:`.finetune_actions` is. Reading and writing the store runs in workers
-(:mod:`.store_history_job`), so a long clip's store never holds up the panel.
+:mod:`actionvos_napari.finetune.actions` is. Reading and writing the store runs in workers
+(:mod:`actionvos_napari.store.history_job`), so a long clip's store never holds up the panel.
 
 Store undo / redo writes the store's masks into the two layers already open, replacing their
 data: their napari Ctrl-Z history starts anew at that point (what it held is in the store and
@@ -24,11 +24,11 @@ from qtpy.compat import isalive
 from qtpy.QtWidgets import QFileDialog, QInputDialog
 
 from actionvos.errors import ActionVOSError, InputError
-from actionvos_napari import action_switch
-from actionvos_napari.layers import META
-from actionvos_napari.objects_table import ObjectRows
-from actionvos_napari.store_history_box import frame_ranges
-from actionvos_napari.store_history_job import (
+from actionvos_napari.layers.convert import META
+from actionvos_napari.segment import action_switch
+from actionvos_napari.segment.objects_table import ObjectRows
+from actionvos_napari.store.history_box import frame_ranges
+from actionvos_napari.store.history_job import (
     HistoryView,
     ImportOutcome,
     StepOutcome,

@@ -1,7 +1,7 @@
 """The work behind the Propagate button and the confidence strip, Qt-free for worker threads.
 
 * :func:`frame_states` - each frame's store state as Save would write it, read from the two
-  mask layers' metadata (painted frames are human-verified, see :mod:`.store_io`);
+  mask layers' metadata (painted frames are human-verified, see :mod:`actionvos_napari.store.save`);
 * :func:`propagate_object` - one object's mask on one frame carried to the neighbouring frames
   with :mod:`actionvos.propagation` (the widget's session keeps the clip's ``FlowCache``);
 * :func:`paste_into_layers` - that result written into the active/inactive volumes, and
@@ -28,8 +28,8 @@ from actionvos.propagation.confidence import frame_confidence
 from actionvos.propagation.flow import FlowCache
 from actionvos.propagation.propagate import PropagationRequest, PropagationResult, propagate
 from actionvos.store import FrameState
-from actionvos_napari.layers import merge_roles
-from actionvos_napari.store_io import STATES
+from actionvos_napari.layers.convert import merge_roles
+from actionvos_napari.store.save import STATES
 
 Progress = Callable[[int, int, str], None]
 Probabilities = Callable[[int], np.ndarray]  # frame -> float [N, H, W] (EngineResult)

@@ -15,8 +15,8 @@ import numpy as np
 from qtpy.QtCore import QTimer
 
 from actionvos.errors import InputError
-from actionvos_napari.layers import META, merge_roles, split_active
-from actionvos_napari.objects_table import ObjectRows
+from actionvos_napari.layers.convert import META, merge_roles, split_active
+from actionvos_napari.segment.objects_table import ObjectRows
 from actionvos_napari.store_reader import ACTION_KEYS
 
 

@@ -2,7 +2,8 @@
 
 Functions over the widget's public parts (``pair``, ``rows``, ``session``, ``publish``,
 ``as_step``, ``follow_masks``, ``viewer``, ``action_box``, ``status``), as
-:mod:`.review_actions` is; the run itself is :func:`actionvos_napari.segment_job.run_segment`,
+:mod:`actionvos_napari.review.actions` is; the run itself is
+:func:`actionvos_napari.segment.job.run_segment`,
 Qt-free, in a worker. Both keep a person's work: painted or verified frames, flags set by
 hand and (for θ) propagated masks.
 """
@@ -14,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from actionvos_napari.layers import META, role_layers
-from actionvos_napari.mask_pair import MaskPair
-from actionvos_napari.model_output import human_work, keep_human_edits, mask_volumes
-from actionvos_napari.objects_table import ObjectRows, set_by_hand
-from actionvos_napari.probability_layer import show_probabilities
-from actionvos_napari.propagate_job import keep_propagated
-from actionvos_napari.segment_job import SegmentOutcome, explain, place
+from actionvos_napari.layers.convert import META, role_layers
+from actionvos_napari.layers.mask_pair import MaskPair
+from actionvos_napari.layers.model_output import human_work, keep_human_edits, mask_volumes
+from actionvos_napari.layers.probability import show_probabilities
+from actionvos_napari.propagate.job import keep_propagated
+from actionvos_napari.segment.job import SegmentOutcome, explain, place
+from actionvos_napari.segment.objects_table import ObjectRows, set_by_hand
 
 
 def base_volumes(

@@ -2,7 +2,8 @@
 EPIC-100 narration import.
 
 Only the Qt side lives here: a table of corrections (newest first) and three buttons. What
-they do is :mod:`.store_history`; the work itself is :mod:`.store_history_job`.
+they do is :mod:`actionvos_napari.store.history`; the work itself is
+:mod:`actionvos_napari.store.history_job`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
 )
 
-from actionvos_napari.store_history_job import HistoryView
+from actionvos_napari.store.history_job import HistoryView
 
 COLUMNS = ("Time", "User", "Label", "Frames", "Status")
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from actionvos.errors import InputError
 from actionvos.labeling import label_objects
-from actionvos_napari.model_output import check_layer_budget, mask_volumes
-from actionvos_napari.session import EngineCache, RunRequest
+from actionvos_napari.app.session import EngineCache, RunRequest
+from actionvos_napari.layers.model_output import check_layer_budget, mask_volumes
 
 Progress = Callable[[int, int, str], None]
 

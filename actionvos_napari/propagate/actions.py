@@ -1,6 +1,6 @@
 """What the Propagate button and the confidence strip do, over the widget's public parts.
 
-The work is Qt-free (:mod:`actionvos_napari.propagate_job`, over :mod:`actionvos.propagation`):
+The work is Qt-free (:mod:`actionvos_napari.propagate.job`, over :mod:`actionvos.propagation`):
 these functions gather its inputs on the UI thread, start it through the widget's ``jobs``,
 and write its result into the two mask layers as one undoable step.
 """
@@ -14,11 +14,10 @@ import numpy as np
 
 from actionvos.errors import ActionVOSError
 from actionvos.store import FrameState
-from actionvos_napari.confidence_strip import Job
-from actionvos_napari.layers import META, merge_roles
-from actionvos_napari.linked_undo import same_layer
-from actionvos_napari.mask_pair import MaskPair
-from actionvos_napari.propagate_job import (
+from actionvos_napari.layers.convert import META, merge_roles
+from actionvos_napari.layers.linked_undo import same_layer
+from actionvos_napari.layers.mask_pair import MaskPair
+from actionvos_napari.propagate.job import (
     describe,
     frame_states,
     human_frames,
@@ -27,6 +26,7 @@ from actionvos_napari.propagate_job import (
     recorded_states,
     strip_confidence,
 )
+from actionvos_napari.review.confidence_strip import Job
 
 
 def selected_index(widget: Any) -> int | None:

@@ -18,7 +18,7 @@ import numpy as np
 from actionvos.errors import InputError, StoreError
 from actionvos.store import FrameState, Source, Store
 from actionvos.store.schema import DATABASE_FILE
-from actionvos_napari.layers import META, merge_roles
+from actionvos_napari.layers.convert import META, merge_roles
 
 STATES = {"model": FrameState.MODEL, "pseudo-label": FrameState.PSEUDO}
 SOURCES = {"model": Source.MODEL, "pseudo-label": Source.RULE}

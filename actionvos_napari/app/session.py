@@ -16,7 +16,7 @@ from typing import Any
 
 from actionvos.engine.loader import load_engine
 from actionvos.propagation.flow import FlowCache
-from actionvos_napari.gc_pauses import loading_long_lived
+from actionvos_napari.app.gc_pauses import loading_long_lived
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Session:
     """The widget's state between runs: engine cache, last outcome, edits since the last save."""
 
     engines: EngineCache = field(default_factory=EngineCache)
-    outcome: Any = None  # actionvos_napari.segment_job.SegmentOutcome
+    outcome: Any = None  # actionvos_napari.segment.job.SegmentOutcome
     store_path: str | None = None
     edit_count: int = 0
     saved_at: int = 0

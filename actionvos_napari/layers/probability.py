@@ -13,7 +13,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from actionvos_napari.layers import META
+from actionvos_napari.layers.convert import META
 
 ROLE = "probability"
 

@@ -18,8 +18,8 @@ from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import QLabel, QProgressBar, QPushButton
 
 from actionvos.errors import ActionVOSError
-from actionvos_napari.activity import ActivityBar
-from actionvos_napari.gc_pauses import freeze_long_lived
+from actionvos_napari.app.activity import ActivityBar
+from actionvos_napari.app.gc_pauses import freeze_long_lived
 
 
 class Jobs(QObject):

@@ -1,8 +1,9 @@
 """What the Fine-tune section does: train on the saved store, register the version, re-run.
 
 Functions over the widget's public parts (``session``, ``jobs``, ``action_box``,
-``finetune_box``, ``store_box``, ``status``, ``run``), as :mod:`.review_actions` is; the
-training itself is :func:`actionvos_napari.finetune_job.run_finetune_job`, Qt-free.
+``finetune_box``, ``store_box``, ``status``, ``run``), as
+:mod:`actionvos_napari.review.actions` is; the
+training itself is :func:`actionvos_napari.finetune.job.run_finetune_job`, Qt-free.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from napari.utils.notifications import show_info
 from actionvos.errors import ActionVOSError, InputError
 from actionvos.registry import LITE
 from actionvos.store.schema import DATABASE_FILE
-from actionvos_napari.finetune_job import run_finetune_job
+from actionvos_napari.finetune.job import run_finetune_job
 
 
 def saved_store(widget: Any) -> str:

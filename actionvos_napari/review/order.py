@@ -14,7 +14,7 @@ from actionvos.labeling.rules import (
     REASON_HAND_OBJECT_BOX,
     REASON_HAND_OBJECT_MASK,
 )
-from actionvos_napari.objects_table import ObjectRows
+from actionvos_napari.segment.objects_table import ObjectRows
 
 RULE_PREFIX = "rule: "
 BOX_RULES = {REASON_HAND_OBJECT_BOX, REASON_HAND_OBJECT_MASK, REASON_CONTACT}

@@ -29,7 +29,7 @@ from actionvos.engine.device import PRECISIONS, resolve_device
 from actionvos.engine.postprocess import POSITIVE_THRESHOLD
 from actionvos.errors import InputError
 from actionvos.registry import LITE, calibrated_threshold, list_models, selected_name
-from actionvos_napari.session import RunRequest
+from actionvos_napari.app.session import RunRequest
 
 CHECKPOINT_FILTER = "Checkpoints (*.pth *.pt *.safetensors);;All files (*)"
 WHOLE_CLIP, CURRENT_FRAME, FRAME_RANGE = "whole clip", "current frame", "frame range"

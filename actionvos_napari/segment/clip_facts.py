@@ -7,7 +7,7 @@ from typing import Any
 from napari.layers import Image
 from qtpy.QtWidgets import QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton
 
-from actionvos_napari.layers import META
+from actionvos_napari.layers.convert import META
 
 
 def clip_facts(layer: Any) -> dict[str, Any] | None:

@@ -1,0 +1,1 @@
+"""The Fine-tune part of the widget: train on saved corrections, register, re-run."""

@@ -1,0 +1,1 @@
+"""Propagating a corrected mask to neighbouring frames, from the widget."""

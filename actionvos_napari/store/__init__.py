@@ -1,0 +1,1 @@
+"""The label store part of the widget: save, its history of corrections, undo / redo."""
