@@ -9,8 +9,9 @@ made things worse). Modes:
 * manual: empty masks, brush only;
 * model: the model's output, reviewed in the widget's order, with propagation;
 * random_order: the same in a random order;
-* oracle_order: the same in an order that knows the truth, the bound on what any review
-  order could save (in the table, not in the JSON);
+* worst_first: the same in an order that knows the truth (wrong flags first, then each
+  object's worst frame): what a confidence that found the worst masks would buy (in the
+  table, not in the JSON);
 * second_round: the model fine-tuned on the first half of the clips' model-in-the-loop
   annotations, then annotating the second half (needs ``actionvos.finetune``, printed as not
   available without it); its mean is over the second half, printed beside the first round's
@@ -63,7 +64,7 @@ from actionvos.sample.styles import STYLES
 from actionvos.training.lite import EVAL_SEED_BASE
 
 DEFAULT_SEED = EVAL_SEED_BASE + 500
-MODES = ("manual", "model", "random_order", "oracle_order", "second_round")
+MODES = ("manual", "model", "random_order", "worst_first", "second_round")
 JSON_MODES = ("manual", "model", "random_order")  # and second_round: the issue's four
 
 
@@ -174,7 +175,7 @@ def main() -> None:
         clips.append(clip)
         task = ClipTask.from_synthetic(clip)
         output = ModelOutput.from_result(engine.run(clip.frames, clip.object_names, clip.narration))
-        for mode in (Mode.MANUAL, Mode.MODEL, Mode.RANDOM_ORDER, Mode.ORACLE_ORDER):
+        for mode in (Mode.MANUAL, Mode.MODEL, Mode.RANDOM_ORDER, Mode.WORST_FIRST):
             r = simulate(task, mode, output, settings)
             results[mode.value].append(r)
             if args.per_clip:
@@ -207,9 +208,9 @@ def main() -> None:
         )
     model = statistics.mean(r.edits.total for r in results["model"])
     rand = statistics.mean(r.edits.total for r in results["random_order"])
-    oracle = statistics.mean(r.edits.total for r in results["oracle_order"])
+    worst = statistics.mean(r.edits.total for r in results["worst_first"])
     print(f"review order vs random order: {model / rand:.3f} of the edits")
-    print(f"oracle order (knows the truth) vs random order: {oracle / rand:.3f} of the edits")
+    print(f"worst first (knows the truth) vs random order: {worst / rand:.3f} of the edits")
     prop = [r for r in results["model"] if r.propagated_frames]
     if prop:
         per = sum(r.propagation_seconds for r in prop) / sum(r.propagated_frames for r in prop)

@@ -141,7 +141,7 @@ def test_the_second_round_trains_on_the_first_rounds_stores(small_task, tmp_path
     assert simulate(task, Mode.MODEL, output).reached
 
 
-def test_the_oracle_order_takes_wrong_flags_first_then_the_worst_frame(small_task):
+def test_the_worst_first_order_takes_wrong_flags_first_then_the_worst_frame(small_task):
     _, task = small_task
     positives = [int(k) for k in np.flatnonzero(task.positive)]
     assert len(positives) >= 2
@@ -154,7 +154,7 @@ def test_the_oracle_order_takes_wrong_flags_first_then_the_worst_frame(small_tas
         labels, probs, 0.5, np.zeros((*labels.shape[:1], len(probs), *labels.shape[1:]), np.float16)
     )
     settings = SimulationSettings(target_giou=0.99)
-    result = simulate(task, Mode.ORACLE_ORDER, output, settings)
+    result = simulate(task, Mode.WORST_FIRST, output, settings)
     assert result.order[0] == wrong_flag
     assert result.order[1] == damaged  # the lowest mean IoU after it
     assert result.reached and result.edits.counts[EditKind.FLAG] == 1

@@ -15,9 +15,10 @@ Modes (``Mode``):
   one's flag checked and fixed, then (for an active object) its frames least confident first
   (``actionvos.propagation.confidence``); after correcting a frame the bot propagates it.
 * **random_order**: as *model*, with objects and frames in a random order (``seed``).
-* **oracle_order**: as *model*, in an order that knows the truth: objects with a wrong flag
+* **worst_first**: as *model*, in an order that knows the truth: objects with a wrong flag
   first, then the lowest mean IoU; each object's worst frame first. No person can review in
-  this order; it bounds what any review order (a better confidence) could save.
+  this order; it shows what a confidence that found the worst masks would buy. It is not
+  the best order: the worst frame often costs the most strokes and propagates no better.
 
 A frame the bot corrected becomes human-verified: propagation stops there and never
 overwrites it, as in the store. Since that state holds for the whole frame, the bot makes
@@ -51,7 +52,7 @@ class Mode(str, Enum):
     MANUAL = "manual"
     MODEL = "model"
     RANDOM_ORDER = "random_order"
-    ORACLE_ORDER = "oracle_order"
+    WORST_FIRST = "worst_first"
 
 
 @dataclass(frozen=True)
@@ -263,11 +264,11 @@ class _Annotator:
         return None if pick is None else pick[0]
 
     def worst_frame(self, k: int, seen: set[int]) -> int | None:
-        """Object k's frame of lowest IoU with the truth (the oracle's order)."""
+        """Object k's frame of lowest IoU with the truth (the worst_first order)."""
         left = [t for t in range(self.task.truth.shape[0]) if t not in seen]
         return min(left, key=lambda t: (self.scorer.iou(t, k), t)) if left else None
 
-    def oracle_objects(self) -> list[int]:
+    def worst_objects(self) -> list[int]:
         """Objects with a wrong flag first, then by mean IoU over frames, lowest first."""
         n_frames = self.task.truth.shape[0]
 
@@ -354,8 +355,8 @@ def simulate(
         order, next_frame = list(range(n_objects)), in_time
     elif mode is Mode.MODEL:
         order, next_frame = widget_order(task, model), bot.least_confident_frame
-    elif mode is Mode.ORACLE_ORDER:
-        order, next_frame = bot.oracle_objects(), bot.worst_frame
+    elif mode is Mode.WORST_FIRST:
+        order, next_frame = bot.worst_objects(), bot.worst_frame
     else:
         order, next_frame = [int(k) for k in rng.permutation(n_objects)], shuffled
     bot.order = order
