@@ -169,3 +169,32 @@ def test_each_action_gives_its_own_samples_with_the_hand_object_weights(tmp_path
     assert washed.positive == [name == first.noun for name in washed.object_names]
     # The stored VISOR-HOS boxes feed the weight maps: narration objects inside a box get 4.
     assert (data.train[0].raw_weights == RAW_HAND_AND_NARRATION).any()
+
+
+def test_an_inactive_object_the_masks_leave_empty_still_trains_as_a_negative(tmp_path) -> None:
+    """Lite leaves inactive objects' masks empty, so a saved run shows only the active ones;
+    the objects the action has flags for must still train (and be scored) as negatives."""
+    states = dict.fromkeys(range(6), FrameState.HUMAN)
+    store, clip, _, action = labelled_store(tmp_path, states)
+    gone = clip.object_names.index(sorted(clip.object_names)[0]) + 1  # a store id
+    for t in range(6):
+        labels = clip.masks[t].astype(np.uint16)
+        labels[labels == gone] = 0  # the object is on no labelled frame
+        store.set_masks(t, labels, FrameState.HUMAN)
+    for oid in range(1, len(clip.object_names) + 1):
+        store.set_activity(action, oid, oid != gone, source=Source.HUMAN)
+    store.close()
+
+    data = read_store(store.path, SampleOptions(holdout_every=3))
+    (train,), (held,) = data.train, data.heldout
+    name = clip.object_names[gone - 1]
+    assert train.object_names == sorted(clip.object_names)  # the empty one included
+    k = train.object_names.index(name)
+    assert train.positive[k] is False
+    assert not (train.ids == k + 1).any()  # an empty mask on every frame
+    assert held.object_names == train.object_names and held.positive[k] is False
+    # the others keep their masks under the new numbering
+    other = next(n for n in train.object_names if n != name)
+    j = train.object_names.index(other)
+    truth = clip.masks[[0, 1, 3, 4]] == clip.object_names.index(other) + 1  # 2, 5 held out
+    np.testing.assert_array_equal(train.ids == j + 1, truth)

@@ -2,7 +2,9 @@
 
 For every action of every store this reads the frames that carry labels (by default the
 human-verified ones and the pseudo-labels; model output only when asked), the masks
-renumbered as ActionVOS numbers them, and one flag per object with the store's precedence: a
+renumbered as ActionVOS numbers them, and one flag per object (every object the frames show
+or the action has a flag for: an inactive object the model left empty trains as a negative
+with an empty mask, as upstream's negatives do) with the store's precedence: a
 person's flag beats a stored rule flag, which beats the rule computed now
 (:func:`actionvos.store.pseudo_labels.final_flags`). Frames nobody labelled are never read,
 so they give no mask supervision. Hand-object boxes feed the action-guided weight maps
@@ -177,7 +179,9 @@ def _read(store: Store, options: SampleOptions) -> StoreData:
     sources: dict[str, int] = {}
     n_train = n_held = 0
     for action in store.actions():
-        seq = action_objects(store, action.id, options.states)
+        # every object the action has a flag for, shown or not: negatives the model left
+        # empty must still train (and be scored) as negatives
+        seq = action_objects(store, action.id, options.states, also=store.activity(action.id))
         if not seq.frames or not seq.names:
             continue
         computed = compute_labels(store, seq)

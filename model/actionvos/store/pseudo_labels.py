@@ -40,11 +40,19 @@ def action_frames(
 
 
 def action_objects(
-    store: Store, action_id: int, states: Iterable[FrameState] | None = None
+    store: Store,
+    action_id: int,
+    states: Iterable[FrameState] | None = None,
+    also: Iterable[int] = (),
 ) -> ActionObjects:
-    """Masks of the action's labelled frames renumbered as ActionVOS does (sorted names)."""
+    """Masks of the action's labelled frames renumbered as ActionVOS does (sorted names).
+
+    The objects are those the frames show, plus ``also`` (store ids) where no frame shows
+    them: fine-tuning passes the objects the action has flags for, so an inactive object
+    the model left empty still trains as a negative (an empty mask, as upstream's negatives).
+    """
     frames = action_frames(store, action_id, states)
-    present = store.objects_in_frames(frames)
+    present = set(store.objects_in_frames(frames)) | (set(also) if frames else set())
     objects = sorted((store.object(i) for i in present), key=lambda o: o.name)
     lut = np.zeros(max(present, default=0) + 1, dtype=np.uint16)
     for k, obj in enumerate(objects, start=1):
