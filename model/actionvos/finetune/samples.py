@@ -181,7 +181,8 @@ def _read(store: Store, options: SampleOptions) -> StoreData:
     for action in store.actions():
         # every object the action has a flag for, shown or not: negatives the model left
         # empty must still train (and be scored) as negatives
-        seq = action_objects(store, action.id, options.states, also=store.activity(action.id))
+        flagged = store.activity(action.id).keys()
+        seq = action_objects(store, action.id, options.states, also=flagged)
         if not seq.frames or not seq.names:
             continue
         computed = compute_labels(store, seq)
