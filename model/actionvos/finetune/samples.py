@@ -2,9 +2,9 @@
 
 For every action of every store this reads the frames that carry labels (by default the
 human-verified ones and the pseudo-labels; model output only when asked), the masks
-renumbered as ActionVOS numbers them, and one flag per object (every object the frames show
-or the action has a flag for: an inactive object the model left empty trains as a negative
-with an empty mask, as upstream's negatives do) with the store's precedence: a
+renumbered as ActionVOS numbers them, and one flag per object (every object the frames show,
+and the inactive ones the action has a flag for: an object the model left empty trains as a
+negative with an empty mask, as upstream's negatives do) with the store's precedence: a
 person's flag beats a stored rule flag, which beats the rule computed now
 (:func:`actionvos.store.pseudo_labels.final_flags`). Frames nobody labelled are never read,
 so they give no mask supervision. Hand-object boxes feed the action-guided weight maps
@@ -32,6 +32,7 @@ from actionvos.labeling import raw_weight_maps
 from actionvos.metrics.engine_eval import LabelledClip
 from actionvos.store import FrameState, Store
 from actionvos.store.pseudo_labels import (
+    ActionObjects,
     action_objects,
     compute_labels,
     final_flags,
@@ -179,14 +180,9 @@ def _read(store: Store, options: SampleOptions) -> StoreData:
     sources: dict[str, int] = {}
     n_train = n_held = 0
     for action in store.actions():
-        # every object the action has a flag for, shown or not: negatives the model left
-        # empty must still train (and be scored) as negatives
-        flagged = store.activity(action.id).keys()
-        seq = action_objects(store, action.id, options.states, also=flagged)
+        seq, computed, flags = _action_objects(store, action.id, options.states)
         if not seq.frames or not seq.names:
             continue
-        computed = compute_labels(store, seq)
-        flags = final_flags(store, seq, computed)
         for f in flags:
             sources[f.source] = sources.get(f.source, 0) + 1
         labels = [
@@ -249,6 +245,29 @@ def _read(store: Store, options: SampleOptions) -> StoreData:
         heldout_frames=n_held,
     )
     return StoreData(store.path, train, heldout, revision, sources)
+
+
+def _action_objects(
+    store: Store, action_id: int, states: tuple[FrameState, ...]
+) -> tuple[ActionObjects, list, list]:
+    """The objects one action trains on, their rule labels and their final flags.
+
+    Every object the frames show, and every object the action has a flag for where the flag
+    is *inactive*: negatives the model left empty train (and are scored) as negatives, with
+    empty masks. An active object that no labelled frame shows is left out: there is no mask
+    to learn it from, and "active but empty" would teach the mask head to draw nothing.
+    """
+    flagged = list(store.activity(action_id).keys())
+    seq = action_objects(store, action_id, states, also=flagged)
+    computed = compute_labels(store, seq) if seq.frames else []
+    flags = final_flags(store, seq, computed) if seq.frames else []
+    shown = set(store.objects_in_frames(seq.frames))
+    unpainted = {o for o, f in zip(seq.object_ids, flags, strict=True) if f.positive} - shown
+    if unpainted:
+        seq = action_objects(store, action_id, states, also=set(flagged) - unpainted)
+        computed = compute_labels(store, seq)
+        flags = final_flags(store, seq, computed)
+    return seq, computed, flags
 
 
 def read_stores(
