@@ -111,9 +111,7 @@ def main() -> int:
     replays: list[float | None] = [None]
     if args.replays is not None:
         replays = [float(s) for s in args.replays.split(",")]
-    lrs: list[float | None] = [None]
-    if args.lrs is not None:
-        lrs = [float(s) for s in args.lrs.split(",")]
+    lrs = [FINETUNE_LR] if args.lrs is None else [float(s) for s in args.lrs.split(",")]
     report: dict = {"model": args.model, "minutes": args.minutes, "threads": args.threads}
     with tempfile.TemporaryDirectory(prefix="bench-finetune-") as tmp:
         root = Path(tmp)
@@ -133,7 +131,7 @@ def main() -> int:
         runs = [(p, r, lr) for p in presets for r in replays for lr in lrs]
         for preset, replay, lr in runs:
             label = preset if replay is None else f"{preset} r{replay:g}"
-            label = label if lr is None else f"{label} lr{lr:g}"
+            label = label if args.lrs is None else f"{label} lr{lr:g}"
             result = run_finetune(
                 FinetuneRequest(
                     stores=tuple(stores),
@@ -144,7 +142,7 @@ def main() -> int:
                     device=args.device,
                     select=False,
                     replay=replay,
-                    lr=FINETUNE_LR if lr is None else lr,
+                    lr=lr,
                 )
             )
             after = (
@@ -154,7 +152,7 @@ def main() -> int:
             rows.append((label, *after))
             report[label] = {
                 "replay": read_version(result.path).settings["replay"],
-                "lr": FINETUNE_LR if lr is None else lr,
+                "lr": lr,
                 "steps": result.steps,
                 "wall_s": round(result.wall_s, 1),
                 "steps_per_s": round(result.steps / max(result.wall_s, 1e-9), 3),

@@ -346,7 +346,7 @@ def simulate(
     def in_time(k: int, seen: set[int]) -> int | None:
         return next((t for t in range(n_frames) if t not in seen), None)
 
-    shuffles: dict[int, np.ndarray] = {}  # object -> its frames in random order
+    shuffles: dict[int, np.ndarray] = {}  # object -> its frames in random order (random_order)
 
     def shuffled(k: int, seen: set[int]) -> int | None:
         return next((int(t) for t in shuffles[k] if t not in seen), None)
@@ -359,14 +359,13 @@ def simulate(
         order, next_frame = bot.worst_objects(), bot.worst_frame
     else:
         order, next_frame = [int(k) for k in rng.permutation(n_objects)], shuffled
+        shuffles.update((k, rng.permutation(n_frames)) for k in order)
     bot.order = order
     start = bot.giou()
     try:
         if start >= settings.target_giou:
             raise _Done
         for k in order:
-            if mode is Mode.RANDOM_ORDER:
-                shuffles[k] = rng.permutation(n_frames)
             if mode is not Mode.MANUAL:
                 bot.fix_flag(k)
             bot.review_object(k, next_frame, with_propagation=mode is not Mode.MANUAL)

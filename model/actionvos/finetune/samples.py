@@ -28,11 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from actionvos.errors import ClipError, InputError, StoreError
-from actionvos.labeling import raw_weight_maps
+from actionvos.labeling import ObjectLabel, raw_weight_maps
 from actionvos.metrics.engine_eval import LabelledClip
 from actionvos.store import FrameState, Store
 from actionvos.store.pseudo_labels import (
     ActionObjects,
+    FinalFlags,
     action_objects,
     compute_labels,
     final_flags,
@@ -249,7 +250,7 @@ def _read(store: Store, options: SampleOptions) -> StoreData:
 
 def _action_objects(
     store: Store, action_id: int, states: tuple[FrameState, ...]
-) -> tuple[ActionObjects, list, list]:
+) -> tuple[ActionObjects, list[ObjectLabel], list[FinalFlags]]:
     """The objects one action trains on, their rule labels and their final flags.
 
     Every object the frames show, and every object the action has a flag for where the flag
@@ -257,14 +258,16 @@ def _action_objects(
     empty masks. An active object that no labelled frame shows is left out: there is no mask
     to learn it from, and "active but empty" would teach the mask head to draw nothing.
     """
-    flagged = list(store.activity(action_id).keys())
+    flagged = set(store.activity(action_id))
     seq = action_objects(store, action_id, states, also=flagged)
-    computed = compute_labels(store, seq) if seq.frames else []
-    flags = final_flags(store, seq, computed) if seq.frames else []
+    if not seq.frames or not seq.names:
+        return seq, [], []
+    computed = compute_labels(store, seq)
+    flags = final_flags(store, seq, computed)
     shown = set(store.objects_in_frames(seq.frames))
     unpainted = {o for o, f in zip(seq.object_ids, flags, strict=True) if f.positive} - shown
     if unpainted:
-        seq = action_objects(store, action_id, states, also=set(flagged) - unpainted)
+        seq = action_objects(store, action_id, states, also=flagged - unpainted)
         computed = compute_labels(store, seq)
         flags = final_flags(store, seq, computed)
     return seq, computed, flags
