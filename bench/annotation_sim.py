@@ -47,6 +47,7 @@ from actionvos.annotation.second_round import (
     FinetuneRound,
     finetune_available,
     finetune_on_annotations,
+    labels_a_frame,
 )
 from actionvos.annotation.simulator import (
     ClipTask,
@@ -79,8 +80,10 @@ def run_second_round(
     tasks = [ClipTask.from_synthetic(c) for c in clips]
     settings = SimulationSettings(seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
+        used = sum(labels_a_frame(r) for r in results["model"][:half])
         print(
-            f"second round: fine-tuning on {half} clips, {args.finetune_steps} steps",
+            f"second round: fine-tuning on {used} of the first {half} clips (the others needed "
+            f"no edit, so label no frame), {args.finetune_steps} steps",
             file=sys.stderr,
         )
         model_dir = finetune_on_annotations(

@@ -160,3 +160,26 @@ def test_the_worst_first_order_takes_wrong_flags_first_then_the_worst_frame(smal
     assert result.reached and result.edits.counts[EditKind.FLAG] == 1
     # the damaged object's worst frame came first: frame 2 was the only one it fixed
     assert [t for t, s in enumerate(result.state.states) if s.value == "human-verified"] == [2]
+
+
+def test_a_clip_the_model_had_right_is_left_out_of_the_second_round(small_task, tmp_path):
+    from actionvos.annotation.second_round import (
+        FinetuneRound,
+        finetune_on_annotations,
+        labels_a_frame,
+    )
+
+    clip, task = small_task
+    probs = np.where(task.positive, 0.9, 0.1)
+    perfect = ModelOutput(
+        task.truth.copy(),
+        probs,
+        0.5,
+        np.zeros((task.truth.shape[0], len(probs), *task.truth.shape[1:]), np.float16),
+    )
+    accepted = simulate(task, Mode.MODEL, perfect)
+    assert accepted.reached and accepted.edits.total == 0
+    assert not labels_a_frame(accepted)
+    assert labels_a_frame(simulate(task, Mode.MANUAL))
+    with pytest.raises(InputError, match="nothing to fine-tune on"):
+        finetune_on_annotations([clip], [task], [accepted], tmp_path, FinetuneRound(steps=1))

@@ -3,6 +3,8 @@
 ``actionvos train --synthetic 4000 --seed 0 --steps N --out DIR`` reproduces the shipped
 weights: clips of seeds S..S+K-1 are generated as they are drawn, so nothing is read from disk
 and the same arguments give the same run. Ctrl-C saves a checkpoint that ``--resume`` continues.
+``--init MODEL`` starts a new run (fresh optimiser and schedule) from a model's weights instead
+of from random heads: a second stage of training, on more clips or another style.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import threading
 from pathlib import Path
+from typing import Any
 
 
 def register(subparsers) -> None:  # noqa: ANN001
@@ -42,6 +45,13 @@ def register(subparsers) -> None:  # noqa: ANN001
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument(
+        "--init",
+        metavar="MODEL",
+        default=None,
+        help="start from this model's weights (lite, a saved model's name or folder) instead "
+        "of random heads; a new run, so not with --resume",
+    )
+    p.add_argument(
         "--calibrate",
         type=int,
         default=8,
@@ -55,21 +65,30 @@ def register(subparsers) -> None:  # noqa: ANN001
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from actionvos.errors import InputError
     from actionvos.training import Trainer
-    from actionvos.training.lite import SyntheticClips, build_lite, lite_train_settings
+    from actionvos.training.lite import SyntheticClips, lite_train_settings
 
+    if args.init is not None and args.resume:
+        raise InputError(
+            "--resume continues the weights saved in --out and --init starts a new run from "
+            "another model's: give one of them"
+        )
+    net, tokenizer, origin = starting_network(args.init)
     extra = {} if args.lr is None else {"lr": args.lr}
     settings = lite_train_settings(
         args.steps,
         seed=args.seed,
         device=args.device,
         checkpoint_every=args.checkpoint_every,
+        short_side=net.config.short_side,
         **extra,
     )
     style = None if args.style == "default" else args.style
     clips = SyntheticClips(args.seed, args.synthetic, style=style)
-    net, tokenizer = build_lite()
-    trainer = Trainer(net, tokenizer, clips, settings, Path(args.out), resume=args.resume)
+    trainer = Trainer(
+        net, tokenizer, clips, settings, Path(args.out), resume=args.resume, init=origin
+    )
     cancel = threading.Event()
     bar = tqdm(total=settings.steps, initial=trainer.step, unit="step", desc="train")
 
@@ -92,6 +111,23 @@ def run(args: argparse.Namespace) -> int:
     if args.calibrate > 0 and result.steps_done >= settings.steps:
         calibrate(args, result.out)
     return 0
+
+
+def starting_network(init: str | None) -> tuple[Any, Any, str | None]:
+    """A fresh Lite, or the network of model ``init`` with its tokenizer, and where it came
+    from (recorded in the run's ``training.json``: a registry name, else the path)."""
+    from actionvos.training.lite import build_lite
+
+    if init is None:
+        net, tokenizer = build_lite()
+        return net, tokenizer, None
+    from actionvos.engine.loader import load_network, tokenizer_for
+    from actionvos.registry import resolve_model
+
+    entry = resolve_model(init)
+    net = load_network(entry.path)
+    origin = entry.name if entry.kind in ("shipped", "finetuned") else str(entry.path)
+    return net, tokenizer_for(net, entry.path, None), origin
 
 
 def calibrate(args: argparse.Namespace, out: Path) -> None:

@@ -46,16 +46,18 @@ def build_lite(cfg: ModelConfig | None = None) -> tuple[ActionVOSNet, Any]:
 LITE_LR = 3e-4
 
 
-def lite_train_settings(steps: int, seed: int = 0, **overrides: Any) -> TrainSettings:
-    """The upstream recipe with Lite's encoders frozen, augmentation at its resolution and a
-    from-scratch learning rate (:data:`LITE_LR`)."""
+def lite_train_settings(
+    steps: int, seed: int = 0, short_side: int | None = None, **overrides: Any
+) -> TrainSettings:
+    """The upstream recipe with Lite's encoders frozen, augmentation at its working resolution
+    (``short_side``, default Lite's) and a from-scratch learning rate (:data:`LITE_LR`)."""
     values: dict[str, Any] = {
         "steps": steps,
         "seed": seed,
         "lr": LITE_LR,
         "train_backbone": False,
         "objects_per_step": 4,
-        "augment": AugmentSettings.for_short_side(lite_config().short_side),
+        "augment": AugmentSettings.for_short_side(short_side or lite_config().short_side),
     }
     values.update(overrides)
     return TrainSettings(**values)

@@ -74,8 +74,11 @@ class Trainer:
         out: str | Path,
         *,
         resume: bool = False,
+        init: str | None = None,
     ) -> None:
         self.settings = settings
+        #: The model whose weights ``net`` started from (None: fresh heads); for the record.
+        self.init = init
         self.out = Path(out)
         self.device = resolve_device(settings.device)
         self.precision = resolve_precision(settings.precision, self.device, training=True)
@@ -192,6 +195,7 @@ class Trainer:
             "step": self.step,
             "steps": self.settings.steps,
             "settings": settings_record(self.settings),
+            "init": self.init,
             "rng": self.drawer.rng.bit_generator.state,
             "losses": self.losses,
         }
@@ -211,6 +215,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.step = int(record["step"])
+        self.init = record.get("init", self.init)
         self.losses = [float(x) for x in record.get("losses", [])]
         self.drawer.rng.bit_generator.state = record["rng"]
 
