@@ -126,8 +126,7 @@ def starting_network(init: str | None) -> tuple[Any, Any, str | None]:
 
     entry = resolve_model(init)
     net = load_network(entry.path)
-    origin = entry.name if entry.kind in ("shipped", "finetuned") else str(entry.path)
-    return net, tokenizer_for(net, entry.path, None), origin
+    return net, tokenizer_for(net, entry.path, None), entry.reference
 
 
 def calibrate(args: argparse.Namespace, out: Path) -> None:

@@ -170,7 +170,7 @@ def run_finetune(
     report(FinetuneProgress("reading"))
     data = read_stores(list(request.stores), request.samples)
     entry = resolve_model(request.model)
-    parent = entry.name if entry.kind in ("shipped", "finetuned") else str(entry.path)
+    parent = entry.reference
     out = _version_folder(request, parent)
     net = load_network(entry.path)
     tokenizer = tokenizer_for(net, entry.path, None)

@@ -37,6 +37,12 @@ class ModelEntry:
     parent: str | None = None
     selected: bool = False
 
+    @property
+    def reference(self) -> str:
+        """How a run records the model it started from: the name, where the registry finds
+        it by name on any machine (the shipped Lite, fine-tuned versions), else its path."""
+        return self.name if self.kind in ("shipped", "finetuned") else str(self.path)
+
     def as_dict(self) -> dict:
         return {
             "name": self.name,
