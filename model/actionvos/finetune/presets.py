@@ -16,9 +16,12 @@ presets open the network from the top down:
 
 In ``heads`` and ``decoder`` the backbone and the text encoder are frozen. The default
 (:data:`DEFAULT_PRESET`) was chosen with ``bench/finetune.py``, 10 CPU minutes on four novel
-clips, scored on ten other novel clips and ten of the original style. On the shipped Lite:
-``decoder`` novel gIoU +2.8, accuracy +12.0 (original style -2.5 / +0.6); ``full`` +1.8 /
-+11.4 (-4.5 / -0.4); ``heads`` -0.9 / -4.0. On a partly trained Lite ``decoder`` also led.
+clips, scored on ten other novel clips and ten of the original style. On earlier Lite
+weights: ``decoder`` novel gIoU +2.8, accuracy +12.0 (original style -2.5 / +0.6); ``full`` +1.8 /
++11.4 (-4.5 / -0.4); ``heads`` -0.9 / -4.0. On the shipped Lite, three 10-minute ``decoder``
+runs with replay gave novel gIoU +5.8 to +8.1 and accuracy +1.3 to +5.9, original style gIoU
+-1.6 to -2.5. On one or two clips ``heads`` keeps the parent's masks where ``decoder`` coarsens
+them (README, Benchmarks), so the best preset may depend on how much was corrected.
 """
 
 from __future__ import annotations
