@@ -26,9 +26,7 @@ import sys
 from dataclasses import dataclass, field
 
 import numpy as np
-
-#: Seeds of the novel-style evaluation clips (those of ``bench/finetune.py``).
-NOVEL_EVAL_SEED = 3_100_000
+from finetune import NOVEL_EVAL_SEED  # the novel evaluation clips of bench/finetune.py
 
 
 @dataclass
@@ -42,11 +40,6 @@ class Tally:
     picked_best: list[bool] = field(default_factory=list)
 
 
-def iou(pred: np.ndarray, truth: np.ndarray) -> float:
-    union = np.logical_or(pred, truth).sum()
-    return 1.0 if union == 0 else float(np.logical_and(pred, truth).sum() / union)
-
-
 def score_model(model: str, clips: list, tally: Tally) -> None:
     import torch
     import torch.nn.functional as F
@@ -56,6 +49,7 @@ def score_model(model: str, clips: list, tally: Tally) -> None:
     from actionvos.engine.preprocess import preprocess_frames
     from actionvos.engine.prompts import build_prompt
     from actionvos.engine.tokenizer import encode
+    from actionvos.metrics import mask_iou
 
     path = resolve_checkpoint(model)
     net = load_network(path).eval()
@@ -75,7 +69,7 @@ def score_model(model: str, clips: list, tally: Tally) -> None:
                 probs = upsample_probs(masks.transpose(0, 1), size).numpy() >= 0.5  # [Q,T,H,W]
                 truth = [clip.labels[t] == k + 1 for t in shown]
                 pairs = list(zip(shown, truth, strict=True))
-                per = np.array([[iou(q[t], g) for t, g in pairs] for q in probs])
+                per = np.array([[mask_iou(q[t], g) for t, g in pairs] for q in probs])
                 truth_t = torch.from_numpy(np.stack(truth)).float()[:, None]
                 grid = F.interpolate(truth_t, masks.shape[-2:], mode="area")
                 back = F.interpolate(grid, size, mode="bilinear", align_corners=False)[:, 0] >= 0.5
@@ -83,7 +77,7 @@ def score_model(model: str, clips: list, tally: Tally) -> None:
                 tally.best_query.append(per.mean(1).max())
                 tally.best_per_frame.append(per.max(0).mean())
                 tally.ceiling.append(
-                    np.mean([iou(b, g) for b, g in zip(back.numpy(), truth, strict=True)])
+                    np.mean([mask_iou(b, g) for b, g in zip(back.numpy(), truth, strict=True)])
                 )
                 tally.picked_best.append(bool(per[chosen].mean() >= per.mean(1).max()))
 

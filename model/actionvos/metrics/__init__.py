@@ -6,6 +6,7 @@ from actionvos.metrics.scores import (
     ActionVOSScores,
     MetricAccumulator,
     ObjectSample,
+    mask_iou,
     summarise,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "SplitSequence",
     "evaluate_folders",
     "load_split",
+    "mask_iou",
     "summarise",
 ]

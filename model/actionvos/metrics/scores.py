@@ -36,6 +36,13 @@ LABELS = {
 }
 
 
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two boolean masks; 1.0 when both are empty (nothing to get wrong, as gIoU scores
+    an empty prediction of an empty truth)."""
+    union = np.count_nonzero(a | b)
+    return 1.0 if union == 0 else np.count_nonzero(a & b) / union
+
+
 @dataclass(frozen=True)
 class ObjectSample:
     """One object in one frame: pixel counts and whether it takes part in the action."""

@@ -18,14 +18,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from actionvos.errors import InputError
+from actionvos.metrics.scores import mask_iou
 from actionvos.store.schema import FrameState
 
 Probabilities = Callable[[int], np.ndarray]  # frame -> float [N, H, W] (EngineResult.probabilities)
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.count_nonzero(a | b)
-    return 1.0 if union == 0 else np.count_nonzero(a & b) / union
 
 
 def stability(labels: np.ndarray, n_objects: int) -> np.ndarray:
@@ -38,7 +34,7 @@ def stability(labels: np.ndarray, n_objects: int) -> np.ndarray:
     step = np.empty((n_frames - 1, n_objects))
     for t in range(n_frames - 1):
         for k in range(n_objects):
-            step[t, k] = _iou(labels[t] == k + 1, labels[t + 1] == k + 1)
+            step[t, k] = mask_iou(labels[t] == k + 1, labels[t + 1] == k + 1)
     out[0], out[-1] = step[0], step[-1]
     out[1:-1] = (step[:-1] + step[1:]) / 2
     return out
