@@ -197,7 +197,7 @@ def cpu_bf16_probe(engine: Any, frames: np.ndarray, n: int) -> dict:
     any CPU (the engine uses CPU bf16 only where it is native): dtype mismatches of the bf16
     path show up without a GPU. CPU autocast casts other ops than CUDA's, so this is a probe,
     not the GPU figure."""
-    from actionvos.engine.postprocess import gather_queries, positive_probs, select_queries
+    from actionvos.engine.postprocess import choose_queries, gather_queries, positive_probs
     from actionvos.engine.preprocess import preprocess_frame
     from actionvos.engine.prompts import build_prompts
     from actionvos.engine.tokenizer import encode
@@ -212,7 +212,7 @@ def cpu_bf16_probe(engine: Any, frames: np.ndarray, n: int) -> dict:
         vis = net.encode_visual(x)
         items = [net.encode_text(i, torch.ones_like(i)) for i in ids]
         out = net.decode(vis, items[0] if n == 1 else TextFeatures.cat(items), with_aux=False)
-        q, _ = select_queries(out["pred_logits"])
+        q = choose_queries(out)
         logits = gather_queries(out["pred_masks"], q).float()
         return q, positive_probs(out["pred_positives"]).float(), logits
 

@@ -2,12 +2,12 @@
 masks themselves.
 
 The network draws one mask per query (Lite has 5); the official post-processing keeps the
-query with the highest class score, averaged over the window. This script scores, for every
-active object of held-out synthetic clips (ungated masks, mean IoU over the frames that show
-the object):
+query with the highest class score, averaged over the window, and a model with a query ranker
+keeps the query its ranker scores highest. This script scores, for every active object of
+held-out synthetic clips (ungated masks, mean IoU over the frames that show the object):
 
-* ``chosen``: the query the class head picks (what the engine shows);
-* ``best query``: the query with the best IoU over the clip (what a perfect class head picks);
+* ``chosen``: the query the engine keeps (the ranker's pick, else the class head's);
+* ``best query``: the query with the best IoU over the clip (what a perfect pick is);
 * ``best per frame``: the best query of each frame (a bound: the engine picks one per window);
 * ``ceiling``: the truth itself pushed through the stride-4 mask grid and upsampled back (the
   most a stride-4 mask can score at this working resolution).
@@ -45,7 +45,7 @@ def score_model(model: str, clips: list, tally: Tally) -> None:
     import torch.nn.functional as F
 
     from actionvos.engine.loader import load_network, resolve_checkpoint, tokenizer_for
-    from actionvos.engine.postprocess import select_queries, upsample_probs
+    from actionvos.engine.postprocess import choose_queries, upsample_probs
     from actionvos.engine.preprocess import preprocess_frames
     from actionvos.engine.prompts import build_prompt
     from actionvos.engine.tokenizer import encode
@@ -64,7 +64,7 @@ def score_model(model: str, clips: list, tally: Tally) -> None:
                     continue
                 ids = encode(tokenizer, build_prompt(name, clip.narration))[None]
                 out = net.decode(vis, net.encode_text(ids, torch.ones_like(ids)), with_aux=False)
-                chosen = int(select_queries(out["pred_logits"])[0][0])
+                chosen = int(choose_queries(out)[0])
                 masks = out["pred_masks"][0]  # [T, Q, h, w] logits
                 probs = upsample_probs(masks.transpose(0, 1), size).numpy() >= 0.5  # [Q,T,H,W]
                 truth = [clip.labels[t] == k + 1 for t in shown]

@@ -4,7 +4,9 @@
 weights: clips of seeds S..S+K-1 are generated as they are drawn, so nothing is read from disk
 and the same arguments give the same run. Ctrl-C saves a checkpoint that ``--resume`` continues.
 ``--init MODEL`` starts a new run (fresh optimiser and schedule) from a model's weights instead
-of from random heads: a second stage of training, on more clips or another style.
+of from random heads: a second stage of training, on more clips or another style. A Lite model
+from before the query ranker gains an untrained one there; ``--train-only query_ranker`` then
+trains just that, leaving every mask the model draws as it was.
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ def register(subparsers) -> None:  # noqa: ANN001
         "of random heads; a new run, so not with --resume",
     )
     p.add_argument(
+        "--train-only",
+        nargs="+",
+        metavar="PREFIX",
+        default=(),
+        help="train only the parameters whose names start with these prefixes (e.g. "
+        "query_ranker); default: everything the recipe trains",
+    )
+    p.add_argument(
         "--calibrate",
         type=int,
         default=8,
@@ -74,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
             "--resume continues the weights saved in --out and --init starts a new run from "
             "another model's: give one of them"
         )
-    net, tokenizer, origin = starting_network(args.init)
+    net, tokenizer, origin = starting_network(args.init, args.seed)
     extra = {} if args.lr is None else {"lr": args.lr}
+    if args.train_only:
+        extra["trainable"] = tuple(args.train_only)
     settings = lite_train_settings(
         args.steps,
         seed=args.seed,
@@ -113,11 +125,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def starting_network(init: str | None) -> tuple[Any, Any, str | None]:
-    """A fresh Lite, or the network of model ``init`` with its tokenizer, and where it came
-    from (recorded in the run's ``training.json``: a registry name, else the path)."""
-    from actionvos.training.lite import build_lite
+def starting_network(init: str | None, seed: int) -> tuple[Any, Any, str | None]:
+    """A fresh Lite, or the network of model ``init`` with its tokenizer (a Lite without a query
+    ranker gains one), and where it came from (recorded in the run's ``training.json``: a
+    registry name, else the path). New weights are drawn from ``seed``, so a run is
+    reproducible from its arguments."""
+    import torch
 
+    from actionvos.training.lite import build_lite, with_query_ranker
+
+    torch.manual_seed(seed)
     if init is None:
         net, tokenizer = build_lite()
         return net, tokenizer, None
@@ -126,7 +143,10 @@ def starting_network(init: str | None) -> tuple[Any, Any, str | None]:
 
     entry = resolve_model(init)
     net = load_network(entry.path)
-    return net, tokenizer_for(net, entry.path, None), entry.reference
+    tokenizer = tokenizer_for(net, entry.path, None)
+    if net.config.encoders_from_packages:
+        net = with_query_ranker(net)
+    return net, tokenizer, entry.reference
 
 
 def calibrate(args: argparse.Namespace, out: Path) -> None:

@@ -21,9 +21,9 @@ import torch
 from actionvos.engine.device import autocast, device_memory, resolve_device, resolve_precision
 from actionvos.engine.postprocess import (
     POSITIVE_THRESHOLD,
+    choose_queries,
     gather_queries,
     positive_probs,
-    select_queries,
 )
 from actionvos.engine.preprocess import SHORT_SIDE, preprocess_frame
 from actionvos.engine.prompts import MAX_OBJECTS, build_prompts
@@ -309,7 +309,7 @@ class Engine:
 
     def _reduce(self, out: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Keep what post-processing needs: query, positive prob, selected low-res logits."""
-        q_idx, _ = select_queries(out["pred_logits"])
+        q_idx = choose_queries(out)
         logits = gather_queries(out["pred_masks"], q_idx)
         pos = positive_probs(out["pred_positives"])
         return q_idx.cpu(), pos.cpu(), logits.to("cpu", self.logits_dtype)

@@ -33,6 +33,15 @@ def select_queries(pred_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     return scores.argmax(dim=1), scores
 
 
+def choose_queries(out: dict) -> torch.Tensor:
+    """The query each caption keeps: by the query ranker where the model has one (mean ranking
+    logit over the chunk's frames), else by the official class score (:func:`select_queries`).
+    ``out`` is a decode output; returns ``q_idx [N]``."""
+    if "pred_rank" in out:
+        return out["pred_rank"].float().mean(dim=1).argmax(dim=1)
+    return select_queries(out["pred_logits"])[0]
+
+
 def gather_queries(pred_masks: torch.Tensor, q_idx: torch.Tensor) -> torch.Tensor:
     """``pred_masks[n, :, q_idx[n]]`` for every caption: ``[N,T,Q,h,w] -> [N,T,h,w]``."""
     n, t, _, h, w = pred_masks.shape

@@ -5,9 +5,10 @@ presets open the network from the top down:
 
 * ``heads`` — the positive classifier (``positive_cls_embed``, the part that decides *active*),
   the mask head (``controller``, the dynamic convolution that draws each object's mask, and
-  ``pixel_decoder.mask_features``, the features it draws on) and the box and class heads
-  (``class_embed``, ``bbox_embed``), which read the same query embeddings; about 4% of
-  Lite's trainable weights;
+  ``pixel_decoder.mask_features``, the features it draws on), the box and class heads
+  (``class_embed``, ``bbox_embed``) and the query ranker (``query_ranker``, which picks the
+  query whose mask is shown), which read the same query embeddings; about 6% of Lite's
+  trainable weights;
 * ``decoder`` — the heads plus the transformer decoder and its queries, and the text-visual
   fusion, so the queries can learn new words and looks;
 * ``full`` — everything the training recipe trains (the pixel decoder, the encoder, input
@@ -38,6 +39,7 @@ HEADS = (
     "transformer.decoder.bbox_embed.",  # the same modules, as named_parameters lists them
     "controller.",
     "pixel_decoder.mask_features.",
+    "query_ranker.",
 )
 DECODER = HEADS + (
     "transformer.decoder.",

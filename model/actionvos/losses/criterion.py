@@ -13,7 +13,8 @@ dict per clip:
 
 It returns ``loss_ce, loss_bbox, loss_giou, loss_positive_labels, loss_mask, loss_dice`` and
 the same with ``_0``, ``_1``... for each auxiliary layer; :meth:`ActionVOSCriterion.weighted_total`
-sums them with the official weights.
+sums them with the official weights. A model with a query ranker (``pred_rank`` [B,T,Q], not
+upstream's: ActionVOS-Lite) adds ``loss_rank`` (:mod:`actionvos.losses.ranking`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from actionvos.errors import InputError
 from actionvos.losses.boxes import box_cxcywh_to_xyxy, paired_generalized_box_iou
 from actionvos.losses.focal import dice_loss, sigmoid_focal_loss
 from actionvos.losses.matcher import MatchCosts, match_queries
+from actionvos.losses.ranking import rank_loss
 
 BASE_WEIGHTS: dict[str, float] = {
     "loss_ce": 2.0,
@@ -37,6 +39,7 @@ BASE_WEIGHTS: dict[str, float] = {
     "loss_mask": 2.0,
     "loss_dice": 5.0,
     "loss_positive_labels": 2.0,
+    "loss_rank": 2.0,
 }
 
 
@@ -166,6 +169,8 @@ class ActionVOSCriterion:
                 layer, queries, boxes, masks, weights, valids, positive, num_boxes
             ).items():
                 terms[name + suffix] = value
+        if "pred_rank" in outputs:
+            terms["loss_rank"] = rank_loss(outputs["pred_rank"], ref, masks)
         return CriterionResult(terms, matched)
 
     @property

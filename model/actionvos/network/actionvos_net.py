@@ -25,6 +25,7 @@ from .layers import MLP, FeatureResizer
 from .mask_head import dynamic_masks
 from .pixel_decoder import CrossModalFPN
 from .position import sine_1d, sine_2d
+from .query_ranker import QueryRanker
 from .text_encoder import build_minilm, build_text_encoder
 
 _STRIDE4 = 4
@@ -92,6 +93,8 @@ class ActionVOSNet(nn.Module):
             [chans[0]] + [c] * 3, c, cfg.mask_dim, cfg.dim_feedforward, cfg.nheads
         )
         self.controller = MLP(c, c, cfg.head_params, cfg.controller_layers)
+        if cfg.query_ranker:
+            self.query_ranker = QueryRanker(c)
         # Box refinement: the decoder refines with the very same heads (aliased keys).
         self.transformer.decoder.bbox_embed = self.bbox_embed
         # Largest intermediate (elements) a chunked step may allocate: bounds peak memory.
@@ -216,9 +219,10 @@ class ActionVOSNet(nn.Module):
         """Text-conditioned part for all N captions of ``txt`` on the clip ``vis``.
 
         Returns pred_logits [N,T,Q,K], pred_boxes [N,T,Q,4], pred_masks [N,T,Q,h/4,w/4],
-        pred_positives [N,1], aux_outputs (the earlier decoder layers, unless ``with_aux`` is
-        False) and, in eval mode, reference_points [N,T,Q,2]. Captions are processed in
-        groups whose encoder memory fits ``chunk_elements``, so memory does not grow with N.
+        pred_positives [N,1], pred_rank [N,T,Q] (models with a query ranker), aux_outputs (the
+        earlier decoder layers, unless ``with_aux`` is False) and, in eval mode,
+        reference_points [N,T,Q,2]. Captions are processed in groups whose encoder memory fits
+        ``chunk_elements``, so memory does not grow with N.
         """
         t, s = vis.num_frames, vis.src.shape[1]
         group = max(1, self.chunk_elements // (t * s * self.config.hidden_dim))
@@ -271,6 +275,8 @@ class ActionVOSNet(nn.Module):
             return d
 
         out = head(n_layers - 1)
+        if cfg.query_ranker:
+            out["pred_rank"] = self.query_ranker(hs[-1].view(n, t, q, c), txt.sentence)
         out["aux_outputs"] = [head(lv) for lv in layers[:-1]]
         if not self.training:
             out["reference_points"] = refs[-2, ..., :2].reshape(n, t, q, 2)

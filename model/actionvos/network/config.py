@@ -123,6 +123,9 @@ class ModelConfig:
     dynamic_mask_channels: int = 8
     rel_coord: bool = True
     use_positive_cls: bool = True
+    # A learnt query ranker picks each caption's query (actionvos.network.query_ranker)
+    # instead of the official highest class score; official checkpoints have none.
+    query_ranker: bool = False
     # Text encoder: a RobertaConfig dict (weights then come from the checkpoint) or a local
     # directory holding a HuggingFace RobertaModel (``from_pretrained``, offline).
     text_config: dict[str, Any] = field(default_factory=lambda: dict(ROBERTA_BASE))
@@ -256,7 +259,8 @@ def lite_config(**overrides: Any) -> ModelConfig:
     """ActionVOS-Lite: the same network family, sized for a laptop CPU.
 
     EfficientNet-Lite0 and all-MiniLM-L6-v2 from their pip packages (frozen), a 64-wide
-    transformer with one encoder and two decoder layers, and a 192 px working resolution.
+    transformer with one encoder and two decoder layers, a 192 px working resolution, and a
+    query ranker that picks each caption's query.
     The numbers were chosen by measuring frames per second (``bench/inference.py --lite``).
     """
     values: dict[str, Any] = {
@@ -272,6 +276,7 @@ def lite_config(**overrides: Any) -> ModelConfig:
         "text_config": {},
         "encoders_from_packages": True,
         "short_side": 192,
+        "query_ranker": True,
     }
     values.update(overrides)
     return ModelConfig(**values)

@@ -7,6 +7,7 @@ seeds, so a run needs no dataset on disk and the same seed gives the same run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,19 @@ def build_lite(cfg: ModelConfig | None = None) -> tuple[ActionVOSNet, Any]:
 
     cfg = cfg or lite_config()
     return ActionVOSNet(cfg), load_minilm_tokenizer(cfg.text_encoder_dir)
+
+
+def with_query_ranker(net: ActionVOSNet) -> ActionVOSNet:
+    """``net`` itself if it has a query ranker, else the same network with a new, untrained one
+    (every other weight copied): Lite weights from before the ranker keep working, and a run
+    that starts from them can train it."""
+    if net.config.query_ranker:
+        return net
+    out = ActionVOSNet(dataclasses.replace(net.config, query_ranker=True))
+    missing, unexpected = out.load_state_dict(net.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("query_ranker.") for k in missing):
+        raise RuntimeError(f"adding a query ranker changed other weights: {missing} {unexpected}")
+    return out
 
 
 #: Lite trains its heads and transformer from scratch in about a thousand steps, not

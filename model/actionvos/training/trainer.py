@@ -54,7 +54,15 @@ class TrainResult:
 
 
 ProgressFn = Callable[[TrainProgress], None]
-MAIN_TERMS = ("loss_ce", "loss_bbox", "loss_giou", "loss_mask", "loss_dice", "loss_positive_labels")
+MAIN_TERMS = (
+    "loss_ce",
+    "loss_bbox",
+    "loss_giou",
+    "loss_mask",
+    "loss_dice",
+    "loss_positive_labels",
+    "loss_rank",
+)
 
 
 def seed_everything(seed: int) -> None:
