@@ -3,8 +3,6 @@ alone from the command line."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 import torch
 from lite_models import fresh_lite
@@ -14,7 +12,6 @@ from actionvos.cli import main
 from actionvos.engine.postprocess import choose_queries
 from actionvos.losses import ActionVOSCriterion
 from actionvos.losses.ranking import query_ious, rank_loss
-from actionvos.network import ActionVOSNet
 from actionvos.registry import shipped_lite_dir
 from actionvos.training.lite import with_query_ranker
 
@@ -58,10 +55,9 @@ def test_choose_queries_follows_the_ranker_else_the_class_score() -> None:
     assert choose_queries({"pred_logits": logits, "pred_rank": rank}).tolist() == [2]
 
 
-def test_lite_has_a_ranker_that_the_criterion_trains() -> None:
+def test_a_lite_with_a_ranker_outputs_rankings_that_the_criterion_trains() -> None:
     net, _ = fresh_lite()
-    assert net.config.query_ranker
-    net.eval()
+    net = with_query_ranker(net).eval()
     frames = torch.randn(2, 3, 64, 96)
     ids = torch.tensor([[0, 100, 200, 2]])
     out = net(frames, ids, torch.ones_like(ids))
@@ -77,10 +73,7 @@ def test_lite_has_a_ranker_that_the_criterion_trains() -> None:
 
 
 def test_with_query_ranker_adds_one_and_keeps_every_mask() -> None:
-    net, _ = fresh_lite()
-    old_cfg = dataclasses.replace(net.config, query_ranker=False)
-    old = ActionVOSNet(old_cfg)
-    old.load_state_dict({k: v for k, v in net.state_dict().items() if "query_ranker" not in k})
+    old, _ = fresh_lite()
     old.eval()
     new = with_query_ranker(old).eval()
     assert new.config.query_ranker and not old.config.query_ranker
@@ -97,15 +90,34 @@ def test_with_query_ranker_adds_one_and_keeps_every_mask() -> None:
 @pytest.mark.slow
 def test_train_only_the_ranker_from_lite_moves_nothing_else(tmp_path) -> None:
     out = tmp_path / "ranked"
-    argv = ["train", "--init", "lite", "--out", str(out), "--train-only", "query_ranker"]
+    argv = ["train", "--init", "lite", "--out", str(out), "--query-ranker"]
+    argv += ["--train-only", "query_ranker"]
     argv += ["--steps", "2", "--synthetic", "2", "--seed", "5000", "--calibrate", "0"]
     assert main([*argv, "--lr", "1e-2", "--device", "cpu"]) == 0
     trained = load(out)
     assert trained.config.query_ranker
-    start = with_query_ranker(load(shipped_lite_dir()))
-    before, after = start.state_dict(), trained.state_dict()
-    moved = [k for k in after if not torch.equal(before[k], after[k])]
-    assert moved and all(k.startswith("query_ranker.") for k in moved)
+    before, after = load(shipped_lite_dir()).state_dict(), trained.state_dict()
+    ranker = [k for k in after if k.startswith("query_ranker.")]
+    assert ranker and set(after) == set(before) | set(ranker)
+    for k in before:
+        assert torch.equal(before[k], after[k]), k
+
+
+def test_a_fresh_run_with_query_ranker_trains_one(tmp_path) -> None:
+    out = tmp_path / "fresh"
+    argv = ["train", "--out", str(out), "--query-ranker", "--steps", "1", "--synthetic", "2"]
+    assert main([*argv, "--calibrate", "0", "--device", "cpu"]) == 0
+    assert load(out).config.query_ranker
+
+
+def test_query_ranker_on_an_official_model_is_refused(tmp_path, capsys) -> None:
+    from tiny_model import save_tiny_model
+
+    model = save_tiny_model(tmp_path / "tiny", ["cut apple"])
+    argv = ["train", "--init", str(model), "--query-ranker", "--out", str(tmp_path / "run")]
+    assert main([*argv, "--steps", "1", "--synthetic", "2", "--calibrate", "0"]) != 0
+    assert "--query-ranker" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_train_only_a_prefix_that_names_nothing_is_refused(tmp_path, capsys) -> None:

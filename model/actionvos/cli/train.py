@@ -4,9 +4,10 @@
 weights: clips of seeds S..S+K-1 are generated as they are drawn, so nothing is read from disk
 and the same arguments give the same run. Ctrl-C saves a checkpoint that ``--resume`` continues.
 ``--init MODEL`` starts a new run (fresh optimiser and schedule) from a model's weights instead
-of from random heads: a second stage of training, on more clips or another style. A Lite model
-from before the query ranker gains an untrained one there; ``--train-only query_ranker`` then
-trains just that, leaving every mask the model draws as it was.
+of from random heads: a second stage of training, on more clips or another style.
+``--query-ranker`` gives the network a query ranker (:mod:`actionvos.network.query_ranker`)
+if it has none; with ``--train-only query_ranker`` only that trains, and every mask the model
+draws stays as it was.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def register(subparsers) -> None:  # noqa: ANN001
         "of random heads; a new run, so not with --resume",
     )
     p.add_argument(
+        "--query-ranker",
+        action="store_true",
+        help="give the Lite network a query ranker that picks each caption's query (a new, "
+        "untrained one where the network has none)",
+    )
+    p.add_argument(
         "--train-only",
         nargs="+",
         metavar="PREFIX",
@@ -84,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             "--resume continues the weights saved in --out and --init starts a new run from "
             "another model's: give one of them"
         )
-    net, tokenizer, origin = starting_network(args.init, args.seed)
+    net, tokenizer, origin = starting_network(args.init, args.query_ranker)
     extra = {} if args.lr is None else {"lr": args.lr}
     if args.train_only:
         extra["trainable"] = tuple(args.train_only)
@@ -125,18 +132,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def starting_network(init: str | None, seed: int) -> tuple[Any, Any, str | None]:
-    """A fresh Lite, or the network of model ``init`` with its tokenizer (a Lite without a query
-    ranker gains one), and where it came from (recorded in the run's ``training.json``: a
-    registry name, else the path). New weights are drawn from ``seed``, so a run is
-    reproducible from its arguments."""
-    import torch
-
+def starting_network(init: str | None, query_ranker: bool) -> tuple[Any, Any, str | None]:
+    """A fresh Lite, or the network of model ``init`` with its tokenizer, with a query ranker
+    added if asked for, and where it came from (recorded in the run's ``training.json``: a
+    registry name, else the path)."""
+    from actionvos.errors import InputError
+    from actionvos.network import lite_config
     from actionvos.training.lite import build_lite, with_query_ranker
 
-    torch.manual_seed(seed)
     if init is None:
-        net, tokenizer = build_lite()
+        net, tokenizer = build_lite(lite_config(query_ranker=query_ranker))
         return net, tokenizer, None
     from actionvos.engine.loader import load_network, tokenizer_for
     from actionvos.registry import resolve_model
@@ -144,7 +149,11 @@ def starting_network(init: str | None, seed: int) -> tuple[Any, Any, str | None]
     entry = resolve_model(init)
     net = load_network(entry.path)
     tokenizer = tokenizer_for(net, entry.path, None)
-    if net.config.encoders_from_packages:
+    if query_ranker:
+        if not net.config.encoders_from_packages:
+            raise InputError(
+                f"--query-ranker is for ActionVOS-Lite models; {init} is not one (leave it out)"
+            )
         net = with_query_ranker(net)
     return net, tokenizer, entry.reference
 

@@ -259,8 +259,7 @@ def lite_config(**overrides: Any) -> ModelConfig:
     """ActionVOS-Lite: the same network family, sized for a laptop CPU.
 
     EfficientNet-Lite0 and all-MiniLM-L6-v2 from their pip packages (frozen), a 64-wide
-    transformer with one encoder and two decoder layers, a 192 px working resolution, and a
-    query ranker that picks each caption's query.
+    transformer with one encoder and two decoder layers, and a 192 px working resolution.
     The numbers were chosen by measuring frames per second (``bench/inference.py --lite``).
     """
     values: dict[str, Any] = {
@@ -276,7 +275,6 @@ def lite_config(**overrides: Any) -> ModelConfig:
         "text_config": {},
         "encoders_from_packages": True,
         "short_side": 192,
-        "query_ranker": True,
     }
     values.update(overrides)
     return ModelConfig(**values)

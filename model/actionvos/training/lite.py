@@ -43,8 +43,8 @@ def build_lite(cfg: ModelConfig | None = None) -> tuple[ActionVOSNet, Any]:
 
 def with_query_ranker(net: ActionVOSNet) -> ActionVOSNet:
     """``net`` itself if it has a query ranker, else the same network with a new, untrained one
-    (every other weight copied): Lite weights from before the ranker keep working, and a run
-    that starts from them can train it."""
+    (every other weight copied), so a run can start from weights without one (the shipped
+    Lite's) and train it (``actionvos train --query-ranker``)."""
     if net.config.query_ranker:
         return net
     out = ActionVOSNet(dataclasses.replace(net.config, query_ranker=True))
