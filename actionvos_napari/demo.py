@@ -48,9 +48,12 @@ def main(argv: list[str] | None = None) -> int:
             widget.run_done.connect(loop.quit)
             loop.exec_()
         viewer.dims.set_current_step(0, args.frame)
+        from napari._qt.dialogs.qt_notification import NapariQtNotification
         from napari.utils.notifications import notification_manager
 
         notification_manager.records.clear()  # no toasts over the picture
+        for toast in viewer.window._qt_window.findChildren(NapariQtNotification):
+            toast.close()
         for _ in range(5):
             QApplication.processEvents()
         viewer.screenshot(args.screenshot, canvas_only=False)
