@@ -15,7 +15,7 @@ from actionvos.checkpoints import save
 from actionvos.cli import main
 from actionvos.errors import CheckpointError
 from actionvos.network import ModelConfig, lite_config
-from actionvos.registry import list_models, resolve_model
+from actionvos.registry import list_models, resolve_model, shipped_lite_dir
 
 
 def test_lite_loads_from_the_packages_with_the_network_off(tmp_path) -> None:
@@ -91,3 +91,5 @@ def test_predict_without_a_checkpoint_uses_lite_and_writes_masks(tmp_path) -> No
     assert maps.shape == (4, 180, 320) and maps.max() <= len(clip.object_names)
     summary = json.loads((out / "objects.json").read_text())
     assert summary["checkpoint"] == "lite"
+    shipped = ModelConfig.from_json(shipped_lite_dir() / "config.json")
+    assert summary["threshold"] == shipped.pos_cls_threshold  # the model's own gate by default

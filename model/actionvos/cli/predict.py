@@ -55,7 +55,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="local roberta-base directory (weights and tokenizer); needed with a .pth",
     )
-    p.add_argument("--threshold", type=float, default=None, help="positive gate (default 0.75)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="positive gate θ (default: the one stored with the model, chosen when it was "
+        "trained; 0.75 for official checkpoints)",
+    )
     p.add_argument("--device", default="auto", help="auto, cuda, cuda:N, mps or cpu")
     p.add_argument(
         "--precision",
