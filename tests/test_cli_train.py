@@ -1,4 +1,5 @@
-"""``actionvos train --init``: a second training stage starts from a model's weights."""
+"""``actionvos train``: ``--init`` starts a second stage from a model's weights, ``--resume``
+continues a run with its own network and the parameters it trains."""
 
 from __future__ import annotations
 
@@ -47,3 +48,41 @@ def test_init_and_resume_together_are_refused_before_anything_is_written(tmp_pat
     assert main(["train", "--init", "lite", "--resume", "--out", str(out), *ONE_STEP]) != 0
     assert "--resume" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_resumed_run_keeps_its_query_ranker_and_what_it_trains(tmp_path) -> None:
+    out = tmp_path / "ranked"
+    argv = ["train", "--init", "lite", "--out", str(out), "--query-ranker"]
+    argv += ["--train-only", "query_ranker", "--lr", "1e-2", "--device", "cpu"]
+    assert main([*argv, *ONE_STEP]) == 0
+    first = {k: v for k, v in load(out).state_dict().items() if k.startswith("query_ranker.")}
+    # neither flag again: the run's own network and parameters
+    resume = ["train", "--out", str(out), "--resume", "--device", "cpu", "--lr", "1e-2"]
+    assert main([*resume, *ONE_STEP[2:], "--steps", "2"]) == 0
+    assert read_record(out)["step"] == 2
+    assert read_record(out)["settings"]["trainable"] == ["query_ranker"]
+    trained = load(out)
+    assert trained.config.query_ranker
+    shipped = load(shipped_lite_dir()).state_dict()
+    after = trained.state_dict()
+    for k in shipped:
+        assert torch.equal(shipped[k], after[k]), k
+    assert any(not torch.equal(first[k], after[k]) for k in first)  # the ranker trained on
+
+
+def test_resuming_with_other_parameters_to_train_is_refused_and_keeps_the_run(
+    tmp_path, capsys
+) -> None:
+    out = tmp_path / "heads"
+    argv = ["train", "--init", "lite", "--out", str(out), "--train-only", "controller."]
+    assert main([*argv, *ONE_STEP, "--device", "cpu"]) == 0
+    before = load(out).state_dict()
+    resume = ["train", "--out", str(out), "--resume", "--device", "cpu", *ONE_STEP[2:]]
+    assert main([*resume, "--steps", "3", "--train-only", "positive_cls_embed."]) != 0
+    err = capsys.readouterr().err
+    assert "controller." in err and "positive_cls_embed." in err
+    assert main([*resume, "--steps", "3", "--query-ranker"]) != 0
+    assert "--init" in capsys.readouterr().err
+    assert read_record(out)["step"] == 1
+    after = load(out).state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)

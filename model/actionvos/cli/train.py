@@ -2,7 +2,8 @@
 
 ``actionvos train --synthetic 4000 --seed 0 --steps N --out DIR`` reproduces the shipped
 weights: clips of seeds S..S+K-1 are generated as they are drawn, so nothing is read from disk
-and the same arguments give the same run. Ctrl-C saves a checkpoint that ``--resume`` continues.
+and the same arguments give the same run. Ctrl-C saves a checkpoint that ``--resume`` continues
+(with the run's own network and the parameters it trains).
 ``--init MODEL`` starts a new run (fresh optimiser and schedule) from a model's weights instead
 of from random heads: a second stage of training, on more clips or another style.
 ``--query-ranker`` gives the network a query ranker (:mod:`actionvos.network.query_ranker`)
@@ -91,10 +92,16 @@ def run(args: argparse.Namespace) -> int:
             "--resume continues the weights saved in --out and --init starts a new run from "
             "another model's: give one of them"
         )
-    net, tokenizer, origin = starting_network(args.init, args.query_ranker)
-    extra = {} if args.lr is None else {"lr": args.lr}
-    if args.train_only:
-        extra["trainable"] = tuple(args.train_only)
+    trainable = tuple(args.train_only)
+    if args.resume:
+        net, tokenizer, saved_trainable = resumed_network(Path(args.out), args.query_ranker)
+        trainable = trainable or saved_trainable
+        origin = None  # the trainer takes it from the run's record
+    else:
+        net, tokenizer, origin = starting_network(args.init, args.query_ranker)
+    extra: dict[str, Any] = {} if args.lr is None else {"lr": args.lr}
+    if trainable:
+        extra["trainable"] = trainable
     settings = lite_train_settings(
         args.steps,
         seed=args.seed,
@@ -156,6 +163,27 @@ def starting_network(init: str | None, query_ranker: bool) -> tuple[Any, Any, st
             )
         net = with_query_ranker(net)
     return net, tokenizer, entry.reference
+
+
+def resumed_network(out: Path, query_ranker: bool) -> tuple[Any, Any, tuple[str, ...]]:
+    """The network of the run in ``out`` as it was saved, with its tokenizer and the parameter
+    prefixes it trains. Built from the run's own configuration, not a fresh Lite's: a run that
+    added a query ranker or started from another model resumes with the same network (the
+    trainer then restores its weights, optimiser and step)."""
+    from actionvos.engine.loader import load_network, tokenizer_for
+    from actionvos.errors import InputError
+    from actionvos.training.checkpoint import read_record
+
+    record = read_record(out)  # says plainly when out is not a run folder
+    net = load_network(out)
+    if query_ranker and not net.config.query_ranker:
+        raise InputError(
+            f"the run in {out} has no query ranker and a resumed run keeps its network: leave "
+            f"--query-ranker out, or start a new run from its weights with --init {out} "
+            "--query-ranker"
+        )
+    trainable = tuple(record.get("settings", {}).get("trainable") or ())
+    return net, tokenizer_for(net, out, None), trainable
 
 
 def calibrate(args: argparse.Namespace, out: Path) -> None:

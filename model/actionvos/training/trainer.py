@@ -217,6 +217,14 @@ class Trainer:
         from actionvos.checkpoints import load
 
         record = read_record(self.out)
+        saved = tuple(record.get("settings", {}).get("trainable") or ())
+        if saved != tuple(self.settings.trainable):
+            raise InputError(
+                f"the run in {self.out} trains {_trainable_text(saved)}, this request "
+                f"{_trainable_text(tuple(self.settings.trainable))}: its optimiser state fits "
+                "only what it trains. Resume it training the same parameters, or start a new "
+                "run from its weights"
+            )
         state = read_state(self.out)
         saved = load(self.out)
         self.net.load_state_dict(saved.state_dict())
@@ -226,6 +234,10 @@ class Trainer:
         self.init = record.get("init", self.init)
         self.losses = [float(x) for x in record.get("losses", [])]
         self.drawer.rng.bit_generator.state = record["rng"]
+
+
+def _trainable_text(prefixes: tuple[str, ...]) -> str:
+    return "only " + ", ".join(prefixes) if prefixes else "everything the recipe trains"
 
 
 def _float(v):  # noqa: ANN001, ANN202
