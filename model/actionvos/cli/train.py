@@ -172,7 +172,7 @@ def resumed_network(out: Path, query_ranker: bool) -> tuple[Any, Any, tuple[str,
     trainer then restores its weights, optimiser and step)."""
     from actionvos.engine.loader import load_network, tokenizer_for
     from actionvos.errors import InputError
-    from actionvos.training.checkpoint import read_record
+    from actionvos.training.checkpoint import read_record, recorded_trainable
 
     record = read_record(out)  # says plainly when out is not a run folder
     net = load_network(out)
@@ -182,8 +182,7 @@ def resumed_network(out: Path, query_ranker: bool) -> tuple[Any, Any, tuple[str,
             f"--query-ranker out, or start a new run from its weights with --init {out} "
             "--query-ranker"
         )
-    trainable = tuple(record.get("settings", {}).get("trainable") or ())
-    return net, tokenizer_for(net, out, None), trainable
+    return net, tokenizer_for(net, out, None), recorded_trainable(record)
 
 
 def calibrate(args: argparse.Namespace, out: Path) -> None:

@@ -51,5 +51,10 @@ def read_state(out: Path) -> dict:
         raise CheckpointError(f"cannot read {out / STATE} to resume: {exc}") from exc
 
 
+def recorded_trainable(record: dict) -> tuple[str, ...]:
+    """The parameter prefixes a run trains, from its record (empty: what the recipe trains)."""
+    return tuple(record.get("settings", {}).get("trainable") or ())
+
+
 def settings_record(settings: Any) -> dict:
     return asdict(settings)

@@ -25,7 +25,13 @@ from actionvos.engine.tokenizer import encode
 from actionvos.errors import InputError
 from actionvos.losses import ActionVOSCriterion
 
-from .checkpoint import read_record, read_state, settings_record, write_checkpoint
+from .checkpoint import (
+    read_record,
+    read_state,
+    recorded_trainable,
+    settings_record,
+    write_checkpoint,
+)
 from .data import SampleDrawer, TrainClip, TrainStep
 from .distributed import agree, barrier, current_world, shard_clips, wrap
 from .param_groups import freeze, param_groups
@@ -217,7 +223,7 @@ class Trainer:
         from actionvos.checkpoints import load
 
         record = read_record(self.out)
-        saved = tuple(record.get("settings", {}).get("trainable") or ())
+        saved = recorded_trainable(record)
         if saved != tuple(self.settings.trainable):
             raise InputError(
                 f"the run in {self.out} trains {_trainable_text(saved)}, this request "
