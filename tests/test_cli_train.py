@@ -86,3 +86,21 @@ def test_resuming_with_other_parameters_to_train_is_refused_and_keeps_the_run(
     assert read_record(out)["step"] == 1
     after = load(out).state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_the_defaults_are_the_run_that_made_the_shipped_weights(tmp_path) -> None:
+    from actionvos.cli import build_parser
+    from actionvos.training.lite import (
+        SHIPPED_TRAINING_CLIPS,
+        SHIPPED_TRAINING_SEED,
+        SHIPPED_TRAINING_STEPS,
+    )
+
+    args = build_parser().parse_args(["train", "--out", str(tmp_path / "lite")])
+    assert (args.synthetic, args.seed, args.steps, args.init, args.style) == (
+        SHIPPED_TRAINING_CLIPS,
+        SHIPPED_TRAINING_SEED,
+        SHIPPED_TRAINING_STEPS,
+        None,
+        "default",
+    )

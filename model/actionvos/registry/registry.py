@@ -61,7 +61,8 @@ def shipped_lite_dir() -> Path:
     if not (folder / "model.safetensors").is_file():
         raise CheckpointError(
             f"the shipped ActionVOS-Lite weights are missing from {folder}; reinstall "
-            "actionvos-napari, or train them again with `actionvos train --synthetic 4000`"
+            "actionvos-napari, or train them again (`actionvos train --out runs/lite`, about "
+            "80 minutes on a laptop CPU) and give that folder as the model"
         )
     return folder
 

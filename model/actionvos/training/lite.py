@@ -1,6 +1,8 @@
 """ActionVOS-Lite: build it, train its shipped weights on synthetic kitchens, score it.
 
-The shipped weights are reproduced by ``actionvos train --synthetic K --seed S`` (see
+The shipped weights are reproduced by ``actionvos train --out DIR`` (its defaults are the
+shipped run: :data:`SHIPPED_TRAINING_CLIPS` clips from seed :data:`SHIPPED_TRAINING_SEED`,
+:data:`SHIPPED_TRAINING_STEPS` steps; see
 :func:`lite_train_settings` for the recipe): clips are generated on demand from consecutive
 seeds, so a run needs no dataset on disk and the same seed gives the same run.
 """
@@ -27,10 +29,12 @@ TRAIN_CLIP_SIZE = (216, 384)
 TRAIN_CLIP_FRAMES = 12
 #: Seeds at and above this are never used for training (evaluation clips).
 EVAL_SEED_BASE = 1_000_000
-#: The clips the shipped weights were trained on (``actionvos train --synthetic 5000 --seed
-#: 0``, default style): fine-tunes replay them (``actionvos.finetune.replay``).
+#: The run that made the shipped weights (``actionvos train --synthetic 5000 --seed 0 --steps
+#: 1800``, default style; the CLI's defaults): fine-tunes replay its clips
+#: (``actionvos.finetune.replay``).
 SHIPPED_TRAINING_SEED = 0
 SHIPPED_TRAINING_CLIPS = 5000
+SHIPPED_TRAINING_STEPS = 1800
 
 
 def build_lite(cfg: ModelConfig | None = None) -> tuple[ActionVOSNet, Any]:
