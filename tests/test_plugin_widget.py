@@ -167,3 +167,22 @@ def test_review_window_shows_several_table_rows(make_napari_viewer, qtbot) -> No
     qtbot.wait(100)
     rows = widget.table.viewport().height() // widget.table.rowHeight(0)
     assert rows >= 6, rows
+
+
+def test_review_window_shows_the_whole_frame(make_napari_viewer, qtbot) -> None:
+    """Docking the panel and resizing the window narrow the canvas; the clip is fitted to
+    the canvas it ends up in, not cut off at the sides (the view napari fitted first)."""
+    from actionvos_napari.app.window import fit_window
+
+    viewer = make_napari_viewer(show=True)
+    viewer.open_sample("actionvos-napari", "kitchen")
+    dock, widget = viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
+    fit_window(viewer, dock=dock)
+    feed = widget.confidence_feed  # the sample's masks start a refresh: let it end first
+    qtbot.waitUntil(lambda: feed.fresh and feed.worker is None, timeout=10_000)
+    qtbot.wait(100)  # whatever layout is still pending lands first
+    canvas = viewer.window._qt_viewer.canvas.native
+    height, width = viewer.layers[0].data.shape[1:3]
+    assert viewer.camera.zoom * width <= canvas.width() + 1, (viewer.camera.zoom, canvas.width())
+    assert viewer.camera.zoom * height <= canvas.height() + 1
+    assert viewer.camera.zoom * width >= 0.8 * canvas.width()  # fitted, not just shrunk

@@ -2,7 +2,9 @@
 
 napari opens at a size chosen for an empty canvas; with the ActionVOS panel docked, the table
 was squeezed to one row. ``fit_window`` gives the main window a review size, capped by the
-screen it is on.
+screen it is on, and fits the clip to the canvas that leaves: napari fitted it to the wider
+canvas it had before the panel was docked, so a 640x360 frame lost a fifth of its width off
+the sides.
 """
 
 from __future__ import annotations
@@ -31,4 +33,8 @@ def fit_window(
         from qtpy.QtCore import Qt
 
         window.resizeDocks([dock], [min(PANEL_WIDTH, width // 2)], Qt.Horizontal)
+    from qtpy.QtCore import QTimer
+
+    # once the event loop has laid the window out and the canvas knows its new size
+    QTimer.singleShot(0, viewer.reset_view)
     return width, height
