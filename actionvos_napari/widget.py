@@ -27,6 +27,7 @@ from qtpy.QtWidgets import (
 )
 
 from actionvos.errors import ActionVOSError, Cancelled, InputError
+from actionvos_napari.app.clip_in_view import keep_clip_in_view
 from actionvos_napari.app.close_guard import CloseGuard
 from actionvos_napari.app.gc_pauses import thaw
 from actionvos_napari.app.jobs import Jobs
@@ -157,6 +158,8 @@ class SegmentWidget(QWidget):
         self.help_label = keys
         self.destroyed.connect(bind_shortcuts(self.viewer, self))  # unbind with the widget
         self.close_guard: CloseGuard | None = None  # set when first shown in the main window
+        # docking this panel narrows the canvas: the clip is fitted again if that cut it off
+        self.destroyed.connect(keep_clip_in_view(self.viewer))  # stops with the widget
 
         self.run_button.clicked.connect(self.run)
         self.next_button.clicked.connect(self.next_to_review)

@@ -181,8 +181,53 @@ def test_review_window_shows_the_whole_frame(make_napari_viewer, qtbot) -> None:
     feed = widget.confidence_feed  # the sample's masks start a refresh: let it end first
     qtbot.waitUntil(lambda: feed.fresh and feed.worker is None, timeout=10_000)
     qtbot.wait(100)  # whatever layout is still pending lands first
-    canvas = viewer.window._qt_viewer.canvas.native
+    canvas_h, canvas_w = viewer.canvas.size
     height, width = viewer.layers[0].data.shape[1:3]
-    assert viewer.camera.zoom * width <= canvas.width() + 1, (viewer.camera.zoom, canvas.width())
-    assert viewer.camera.zoom * height <= canvas.height() + 1
-    assert viewer.camera.zoom * width >= 0.8 * canvas.width()  # fitted, not just shrunk
+    zoom = viewer.scene.camera.zoom
+    assert zoom * width <= canvas_w + 1, (zoom, canvas_w)
+    assert zoom * height <= canvas_h + 1
+    assert zoom * width >= 0.8 * canvas_w  # fitted, not just shrunk
+
+
+def _wide_viewer_with_clip(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1600, 1050)
+    qtbot.wait(100)
+    viewer.open_sample("actionvos-napari", "kitchen")
+    viewer.reset_view()  # napari's own fit on the wide canvas, as after opening a clip
+    return viewer
+
+
+def _dock_narrow(viewer, qtbot):
+    from qtpy.QtCore import Qt
+
+    from actionvos_napari.app.window import PANEL_WIDTH
+
+    dock, widget = viewer.window.add_plugin_dock_widget("actionvos-napari", "ActionVOS segment")
+    viewer.window._qt_window.resizeDocks([dock], [PANEL_WIDTH], Qt.Horizontal)
+    feed = widget.confidence_feed  # the sample's masks start a refresh: let it end first
+    qtbot.waitUntil(lambda: feed.fresh and feed.worker is None, timeout=10_000)
+    qtbot.wait(100)
+    return widget
+
+
+def test_docking_the_panel_keeps_the_whole_frame_in_view(make_napari_viewer, qtbot) -> None:
+    viewer = _wide_viewer_with_clip(make_napari_viewer, qtbot)
+    width = viewer.layers[0].data.shape[2]
+    fitted_wide = viewer.scene.camera.zoom
+    assert fitted_wide * width <= viewer.canvas.size[1] + 1  # the whole frame, before the panel
+    _dock_narrow(viewer, qtbot)
+    canvas_w = viewer.canvas.size[1]
+    assert fitted_wide * width > canvas_w  # at the old zoom the panel cut it off
+    zoom = viewer.scene.camera.zoom
+    assert zoom * width <= canvas_w + 1, (zoom, canvas_w)
+    assert zoom * width >= 0.8 * canvas_w  # fitted again, not shrunk
+
+
+def test_docking_the_panel_keeps_a_zoomed_in_view(make_napari_viewer, qtbot) -> None:
+    viewer = _wide_viewer_with_clip(make_napari_viewer, qtbot)
+    viewer.scene.camera.zoom = 6.0  # a person looking closely at part of the frame
+    viewer.scene.camera.center = (0, 100, 150)
+    _dock_narrow(viewer, qtbot)
+    assert viewer.scene.camera.zoom == 6.0
+    assert tuple(viewer.scene.camera.center)[1:] == (100, 150)
