@@ -150,3 +150,32 @@ def test_a_time_limit_ends_the_run_as_finished(home) -> None:
     result = run_finetune(tiny_request(parent, stores, steps=None, minutes=0.001))
     assert not result.cancelled and 1 <= result.steps < 5
     assert read_version(result.path).steps == result.steps
+
+
+def test_a_version_that_scored_lower_is_kept_but_not_selected(home, monkeypatch) -> None:
+    """The rule's wiring. A few real steps on these stores drive every model tried to empty
+    masks (gIoU 0.6 here, from below or not at all), so which way a run goes cannot be set up
+    honestly; the held-out scorer answers 0.6 for the parent and 0.5 for the new version."""
+    import actionvos.finetune.run as run_module
+
+    parent, stores = home
+    answers = iter([{"giou": 0.6}, {"giou": 0.5}, {"giou": 0.6}, {"giou": 0.5}])
+    monkeypatch.setattr(run_module, "score_network", lambda *a, **k: next(answers))
+    result = run_finetune(tiny_request(parent, stores, select_if_worse=False))
+    assert not result.selected and selected() is None  # the default is left alone
+    assert result.name in {e.name for e in list_models()}  # saved and listed
+    assert result.not_selected is not None and "scored lower than parent" in result.not_selected
+    assert "gIoU 60.0 -> 50.0" in result.not_selected
+    assert f"actionvos models --select {result.name}" in result.not_selected
+    assert read_version(result.path).metrics_after == {"giou": 0.5}  # recorded as scored
+
+    anyway = run_finetune(tiny_request(parent, stores))  # select_if_worse: selected all the same
+    assert anyway.selected and selected() == anyway.name and anyway.not_selected is None
+
+
+def test_scored_lower_needs_both_figures() -> None:
+    from actionvos.finetune.evaluation import scored_lower
+
+    assert scored_lower({"giou": 0.6}, {"giou": 0.59})
+    assert not scored_lower({"giou": 0.6}, {"giou": 0.6})  # no worse: selected
+    assert not scored_lower(None, None) and not scored_lower({"giou": 0.6}, None)

@@ -7,7 +7,8 @@ from qtpy.QtCore import Qt
 from widget_support import dock
 
 from actionvos.errors import InputError
-from actionvos.finetune import DEFAULT_PRESET
+from actionvos.finetune import DEFAULT_PRESET, selected
+from actionvos.registry import list_models
 from actionvos.sample import make_kitchen_clip, write_sample
 from actionvos.sample.label_store import write_clip_store
 from actionvos_napari.finetune.box import FinetuneBox, metric_rows
@@ -57,7 +58,14 @@ def test_cancel_keeps_the_steps_done_as_a_version(
         qtbot.mouseClick(widget.cancel_button, Qt.LeftButton)
     assert box.version is not None, widget.status.text()
     assert "cancelled" in box.summary.text()
-    assert widget.action_box.checkpoint.text() == box.version
+    # a few steps on one clip: the held-out frames decide whether it becomes the model
+    if selected() == box.version:
+        assert widget.action_box.checkpoint.text() == box.version
+    else:
+        assert widget.action_box.checkpoint.text() == "lite"
+        assert "the model stays lite" in widget.status.text()
+        assert f"Re-run with {box.version} tries it anyway" in widget.status.text()
+    assert box.version in [e.name for e in list_models()]  # listed either way
     assert widget.run_button.isEnabled() and box.rerun_button.isEnabled()
 
 

@@ -56,18 +56,24 @@ def finetune(widget: Any) -> Any:
 
 
 def finetuned(widget: Any, result: Any) -> None:
-    """Register the new version as the model to use; show its table; offer a re-run."""
+    """List the new version, and make it the model to use unless it scored lower than its
+    parent on the held-out frames (then the model stays); show its table; offer a re-run."""
     widget.action_box.checkpoint.refresh()
-    widget.action_box.use_model(result.name)
+    if result.selected:
+        widget.action_box.use_model(result.name)
+        then = "it is now the model under Model: press Re-run to segment with it"
+    else:
+        kept = Path(widget.action_box.checkpoint.text() or LITE).name
+        then = (
+            f"lower than before on those frames, so the model stays {kept}; "
+            f"Re-run with {result.name} tries it anyway"
+        )
     widget.finetune_box.show_result(result)
     after, before = result.metrics_after or {}, result.metrics_before or {}
     change = ""
     if "giou" in after and "giou" in before:
         change = f"; held-out gIoU {100 * before['giou']:.1f} → {100 * after['giou']:.1f}"
-    widget.status.setText(
-        f"fine-tuned {result.name} ({result.steps} steps){change}; it is now the model "
-        "under Model: press Re-run to segment with it"
-    )
+    widget.status.setText(f"fine-tuned {result.name} ({result.steps} steps){change}; {then}")
     for warning in result.warnings:
         show_info(f"ActionVOS: {warning}")
     show_info(f"ActionVOS: fine-tuned version {result.name} is ready")

@@ -4,7 +4,8 @@
 stores (refusing damaged or foreign ones before anything else), scores the model on held-out
 labelled frames, trains, scores again and writes a version (default:
 ``<checkpoint dir>/finetuned/<name>``, or ``--out DIR``) and selects it as the default model
-(``--no-select`` leaves the default alone; ``actionvos models --rollback`` undoes it).
+(``--no-select`` leaves the default alone; ``actionvos models --rollback`` undoes it), unless
+its held-out gIoU fell below its parent's (``--select-anyway`` selects it all the same).
 Ctrl-C stops after the current step and still writes a usable version.
 ``torchrun --nproc_per_node=K -m actionvos finetune ...`` trains data-parallel (gloo on CPU,
 NCCL on GPU); rank 0 writes.
@@ -75,7 +76,16 @@ def register(subparsers) -> None:  # noqa: ANN001
         action="store_true",
         help="also train on frames holding model output (default: human and pseudo-labels)",
     )
-    p.add_argument("--no-select", action="store_true", help="do not make it the default model")
+    selection = p.add_mutually_exclusive_group()
+    selection.add_argument(
+        "--no-select", action="store_true", help="do not make it the default model"
+    )
+    selection.add_argument(
+        "--select-anyway",
+        action="store_true",
+        help="make it the default model even if it scored lower than its parent on the "
+        "held-out frames (by default such a version is kept but not selected)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -113,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         replay=args.replay,
         samples=SampleOptions(states=states, holdout_every=args.holdout_every),
         select=not args.no_select,
+        select_if_worse=args.select_anyway,
     )
     cancel = threading.Event()
     show = shard.is_main and not args.quiet and not args.json
@@ -147,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"version: {result.path}")
     if result.selected:
         print("selected as the default model (undo: actionvos models --rollback)")
+    if result.not_selected:
+        print(result.not_selected)
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return 0
@@ -165,6 +178,7 @@ def _as_json(result) -> dict:  # noqa: ANN001
         "metrics_after": result.metrics_after,
         "stores": result.stores,
         "selected": result.selected,
+        "not_selected": result.not_selected,
         "warnings": result.warnings,
     }
 

@@ -37,6 +37,13 @@ def score_network(
         net.train(was_training)
 
 
+def scored_lower(before: dict | None, after: dict | None) -> bool:
+    """Whether a version's held-out gIoU fell below its parent's (False when either is not
+    known: without held-out frames there is no evidence either way)."""
+    b, a = (None if m is None else m.get("giou") for m in (before, after))
+    return a is not None and b is not None and a < b
+
+
 def format_table(before: dict | None, after: dict | None) -> str:
     """A small before/after table in percentage points."""
 

@@ -4,9 +4,10 @@
 bad ones before anything else), load the parent model, score it on the held-out frames, train
 the preset's parameters, score again, and write a version (:mod:`.versions`) that records the
 metrics and the store revisions; then note the version in each store's models table and,
-unless asked not to, select it. The stores are only opened for writing after training has
-finished, so a run that fails leaves them as they were. Under ``torchrun`` every rank trains
-(data-parallel) and rank 0 alone scores and writes.
+unless asked not to, select it, but not when it scored lower than its parent on the held-out
+frames (whoever wants it anyway selects it by name). The stores are only opened for writing
+after training has finished, so a run that fails leaves them as they were. Under
+``torchrun`` every rank trains (data-parallel) and rank 0 alone scores and writes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from actionvos.errors import Cancelled, InputError, StoreError
 from actionvos.training import AugmentSettings, Trainer, TrainProgress, TrainSettings
 from actionvos.training.distributed import current_world
 
-from .evaluation import score_network
+from .evaluation import score_network, scored_lower
 from .presets import DEFAULT_PRESET, apply_preset, check_preset
 from .replay import check_replay, replay_share, with_replay
 from .samples import SampleOptions, StoreData, read_stores
@@ -64,8 +65,11 @@ class FinetuneRequest:
     lr: float = FINETUNE_LR
     painted_weight: float = DEFAULT_PAINTED_WEIGHT
     samples: SampleOptions = field(default_factory=SampleOptions)
-    #: Make the new version the default model (``rollback`` selects its parent again).
+    #: Make the new version the default model (``rollback`` selects its parent again), unless
+    #: it scored lower than its parent on the held-out frames (then it is saved and listed,
+    #: and the default stays): ``select_if_worse`` selects it all the same.
     select: bool = True
+    select_if_worse: bool = False
     record_in_stores: bool = True
     #: Augmentation; None: upstream's, scaled to the model's working resolution.
     augment: AugmentSettings | None = None
@@ -116,6 +120,8 @@ class FinetuneResult:
     stores: list[dict]
     selected: bool
     losses: list[float] = field(default_factory=list)
+    #: Why a version that was to be selected was not (it scored lower than its parent).
+    not_selected: str | None = None
     warnings: list[str] = field(default_factory=list)
     rank: int = 0
 
@@ -246,9 +252,25 @@ def run_finetune(
     if request.record_in_stores:
         result.warnings += record_in_stores(data, record, out)
     if request.select:
-        select(out.name if request.out is None else str(out.resolve()))
-        result.selected = True
+        name = out.name if request.out is None else str(out.resolve())
+        if request.select_if_worse or not scored_lower(before, result.metrics_after):
+            select(name)
+            result.selected = True
+        else:
+            result.not_selected = not_selected_message(name, parent, before, result)
     return result
+
+
+def not_selected_message(
+    name: str, parent: str, before: dict | None, result: FinetuneResult
+) -> str:
+    """Why a version that scored lower than its parent was not made the default."""
+    b, a = (100 * m["giou"] for m in (before, result.metrics_after))  # type: ignore[index]
+    return (
+        f"{result.name} scored lower than {Path(parent).name} on the held-out frames (gIoU "
+        f"{b:.1f} -> {a:.1f}), so it was not made the default model; it is saved and listed: "
+        f"`actionvos models --select {name}` uses it anyway"
+    )
 
 
 def record_in_stores(data: list[StoreData], record: VersionRecord, out: Path) -> list[str]:
