@@ -257,19 +257,21 @@ def run_finetune(
             select(name)
             result.selected = True
         else:
-            result.not_selected = not_selected_message(name, parent, before, result)
+            result.not_selected = not_selected_message(
+                result.name, name, parent, before["giou"], result.metrics_after["giou"]
+            )
     return result
 
 
 def not_selected_message(
-    name: str, parent: str, before: dict | None, result: FinetuneResult
+    version: str, select_as: str, parent: str, before: float, after: float
 ) -> str:
-    """Why a version that scored lower than its parent was not made the default."""
-    b, a = (100 * m["giou"] for m in (before, result.metrics_after))  # type: ignore[index]
+    """Why a version whose held-out gIoU fell from ``before`` to ``after`` was not made the
+    default; ``select_as`` is the name ``actionvos models --select`` takes for it."""
     return (
-        f"{result.name} scored lower than {Path(parent).name} on the held-out frames (gIoU "
-        f"{b:.1f} -> {a:.1f}), so it was not made the default model; it is saved and listed: "
-        f"`actionvos models --select {name}` uses it anyway"
+        f"{version} scored lower than {Path(parent).name} on the held-out frames (gIoU "
+        f"{100 * before:.1f} -> {100 * after:.1f}), so it was not made the default model; it is "
+        f"saved and listed: `actionvos models --select {select_as}` uses it anyway"
     )
 
 
