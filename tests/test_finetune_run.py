@@ -51,6 +51,7 @@ def test_a_short_finetune_writes_a_version_that_loads_is_listed_and_recorded(hom
         assert metrics["n_samples"] > 0
     record = read_version(result.path)
     assert record.parent == str(parent) and record.steps == 2 and record.preset == result.preset
+    assert result.preset == "heads" and "-heads-" in result.name  # auto, two corrected clips
     assert record.metrics_after == result.metrics_after
     assert [s["labels_digest"] for s in record.stores] == [
         s["labels_digest"] for s in result.stores

@@ -22,8 +22,9 @@ from qtpy.QtWidgets import (
 )
 
 from actionvos.errors import InputError
-from actionvos.finetune import DEFAULT_PRESET, PRESETS, FinetuneRequest, FinetuneResult
+from actionvos.finetune import DEFAULT_PRESET, PRESET_CHOICES, FinetuneRequest, FinetuneResult
 from actionvos.finetune.evaluation import FIGURES
+from actionvos.finetune.presets import DECODER_FROM_CLIPS
 from actionvos.finetune.replay import DEFAULT_REPLAY
 from actionvos.finetune.run import DEFAULT_STEPS
 from actionvos.metrics.scores import LABELS as FIGURE_NAMES
@@ -73,11 +74,12 @@ class FinetuneBox(QGroupBox):
     def __init__(self, parent=None) -> None:
         super().__init__("Fine-tune on corrections", parent)
         self.preset = ComboBox(
-            choices=list(PRESETS),
+            choices=list(PRESET_CHOICES),
             value=DEFAULT_PRESET,
             label="Preset",
             tooltip="what trains: heads (the active classifier and mask head), decoder (heads "
-            "and the transformer decoder; the default), full (everything the recipe trains)",
+            "and the transformer decoder), full (everything the recipe trains); auto, the "
+            f"default: decoder from {DECODER_FROM_CLIPS} corrected clips, heads below",
         )
         self.steps = SpinBox(value=DEFAULT_STEPS, min=1, max=1_000_000, label="Steps")
         self.minutes = FloatSpinBox(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:  # noqa: ANN001
-    from actionvos.finetune.presets import DEFAULT_PRESET, PRESETS
+    from actionvos.finetune.presets import DECODER_FROM_CLIPS, DEFAULT_PRESET, PRESET_CHOICES
     from actionvos.finetune.replay import DEFAULT_REPLAY
     from actionvos.finetune.run import DEFAULT_PAINTED_WEIGHT, DEFAULT_STEPS, FINETUNE_LR
 
@@ -41,9 +41,10 @@ def register(subparsers) -> None:  # noqa: ANN001
     )
     p.add_argument(
         "--preset",
-        choices=list(PRESETS),
+        choices=list(PRESET_CHOICES),
         default=DEFAULT_PRESET,
-        help=f"what trains (default {DEFAULT_PRESET})",
+        help=f"what trains (default {DEFAULT_PRESET}: decoder from {DECODER_FROM_CLIPS} corrected "
+        "clips, heads below)",
     )
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help=f"optimisation steps (default {DEFAULT_STEPS})")

@@ -25,7 +25,7 @@ from actionvos.training import AugmentSettings, Trainer, TrainProgress, TrainSet
 from actionvos.training.distributed import current_world
 
 from .evaluation import score_network, scored_lower
-from .presets import DEFAULT_PRESET, apply_preset, check_preset
+from .presets import DEFAULT_PRESET, apply_preset, check_preset, resolve_preset
 from .replay import check_replay, replay_share, with_replay
 from .samples import SampleOptions, StoreData, read_stores
 from .versions import (
@@ -55,6 +55,7 @@ class FinetuneRequest:
 
     stores: tuple[Path, ...]
     model: str = "lite"
+    #: heads, decoder, full, or auto: heads or decoder by the number of corrected clips
     preset: str = DEFAULT_PRESET
     steps: int | None = None
     minutes: float | None = None
@@ -111,7 +112,7 @@ class FinetuneResult:
     name: str
     path: Path
     parent: str
-    preset: str
+    preset: str  # the one it trained (auto resolved)
     steps: int
     wall_s: float
     cancelled: bool
@@ -129,8 +130,9 @@ class FinetuneResult:
 ProgressFn = Callable[[FinetuneProgress], None]
 
 
-def train_settings(request: FinetuneRequest, short_side: int) -> TrainSettings:
-    """The training recipe for a fine-tune: constant learning rate, the preset's parameters."""
+def train_settings(request: FinetuneRequest, short_side: int, preset: str) -> TrainSettings:
+    """The training recipe for a fine-tune: constant learning rate, ``preset``'s parameters
+    (the request's, with ``auto`` resolved)."""
     limit = None if request.minutes is None else request.minutes * 60.0
     steps = request.steps or (UNBOUNDED_STEPS if limit is not None else DEFAULT_STEPS)
     settings = TrainSettings(
@@ -146,10 +148,10 @@ def train_settings(request: FinetuneRequest, short_side: int) -> TrainSettings:
         painted_weight=request.painted_weight,
         augment=request.augment or AugmentSettings.for_short_side(short_side),
     )
-    return apply_preset(settings, request.preset)
+    return apply_preset(settings, preset)
 
 
-def _version_folder(request: FinetuneRequest, parent: str) -> Path:
+def _version_folder(request: FinetuneRequest, parent: str, preset: str) -> Path:
     if request.out is not None:
         out = Path(request.out)
         if out.exists() and any(out.iterdir()):
@@ -159,7 +161,7 @@ def _version_folder(request: FinetuneRequest, parent: str) -> Path:
             )
         return out
     root = versions_root()
-    return root / new_version_name(parent, request.preset, root)
+    return root / new_version_name(parent, preset, root)
 
 
 def run_finetune(
@@ -177,13 +179,14 @@ def run_finetune(
     data = read_stores(list(request.stores), request.samples)
     entry = resolve_model(request.model)
     parent = entry.reference
-    out = _version_folder(request, parent)
+    preset = resolve_preset(request.preset, sum(len(d.train) for d in data))
+    out = _version_folder(request, parent, preset)
     net = load_network(entry.path)
     tokenizer = tokenizer_for(net, entry.path, None)
     heldout = [c for d in data for c in d.heldout]
     share = replay_share(request.replay, net)
     train = with_replay([c for d in data for c in d.train], net, share)
-    settings = train_settings(request, net.config.short_side)
+    settings = train_settings(request, net.config.short_side, preset)
 
     before = None
     if world.is_main:
@@ -199,7 +202,7 @@ def run_finetune(
             steps = p.steps if request.minutes is None else 0
             report(FinetuneProgress("training", p.step, steps, p.loss, p.steps_per_s, p.eta_s))
 
-        with device_memory(trainer.device, f"fine-tuning the {request.preset} preset"):
+        with device_memory(trainer.device, f"fine-tuning the {preset} preset"):
             trained = trainer.run(on_step, cancel)
     except BaseException:
         if created and world.is_main:
@@ -209,7 +212,7 @@ def run_finetune(
         name=out.name,
         path=out,
         parent=parent,
-        preset=request.preset,
+        preset=preset,
         steps=trained.steps_done,
         wall_s=trained.wall_s,
         cancelled=trained.cancelled,
@@ -228,7 +231,7 @@ def run_finetune(
     record = VersionRecord(
         name=out.name,
         parent=parent,
-        preset=request.preset,
+        preset=preset,
         steps=trained.steps_done,
         wall_s=trained.wall_s,
         cancelled=trained.cancelled,
