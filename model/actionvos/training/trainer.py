@@ -223,11 +223,11 @@ class Trainer:
         from actionvos.checkpoints import load
 
         record = read_record(self.out)
-        saved = recorded_trainable(record)
-        if saved != tuple(self.settings.trainable):
+        run_trains, asked = recorded_trainable(record), tuple(self.settings.trainable)
+        if run_trains != asked:
             raise InputError(
-                f"the run in {self.out} trains {_trainable_text(saved)}, this request "
-                f"{_trainable_text(tuple(self.settings.trainable))}: its optimiser state fits "
+                f"the run in {self.out} trains {_trainable_text(run_trains)}, this request "
+                f"{_trainable_text(asked)}: its optimiser state fits "
                 "only what it trains. Resume it training the same parameters, or start a new "
                 "run from its weights"
             )
