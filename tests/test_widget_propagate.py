@@ -284,6 +284,9 @@ def test_shortcut_strip_and_next_to_review(make_napari_viewer, qtbot, disc) -> N
     assert widget.rows.reviewed == {0}
     assert viewer.dims.current_step[0] == expected, widget.status.text()
     assert "least confident frame, 2" in widget.status.text()
+    qtbot.mouseClick(widget.next_button, Qt.LeftButton)  # the cup: still all along
+    assert widget.rows.reviewed == {0, 1}
+    assert "cup: no frame looks doubtful" in widget.status.text(), widget.status.text()
 
     # a click on the strip selects that object and shows that frame
     cell = widget.strip.cell_rect(1, 4).center()

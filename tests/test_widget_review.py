@@ -7,6 +7,7 @@ import pytest
 from qtpy.QtCore import Qt
 from widget_support import dock, fill_action, random_clip, tiny_model
 
+from actionvos_napari.review.actions import confidence_message
 from actionvos_napari.review.order import box_only, review_order
 from actionvos_napari.segment.objects_table import ObjectRows
 
@@ -34,6 +35,21 @@ def test_order_puts_box_only_positives_first_then_nearest_theta() -> None:
     assert [box_only(r) for r in rows.reasons] == [False, False, True, False, False]
     assert review_order(rows, 0.75) == [2, 1, 0, 4, 3]
     assert review_order(rows, 0.5) == [2, 4, 1, 0, 3]
+
+
+def test_next_to_review_says_what_a_blank_object_s_confidence_means() -> None:
+    # a blank object scores how sure the model is that it is absent, not a mask's quality
+    assert confidence_message("lid", 3, 1.0, drawn=False) == (
+        "lid has no mask on any frame, and nothing suggests it is there"
+    )
+    blank = confidence_message("lid", 3, 0.4, drawn=False)
+    assert "frame 3 is where it most likely appears" in blank and "0.40" in blank
+    assert confidence_message("pan", 2, 1.0, drawn=True).startswith(
+        "pan: no frame looks doubtful (lowest confidence 1.00, frame 2)"
+    )
+    assert confidence_message("pan", 2, 0.31, drawn=True) == (
+        "pan: its least confident frame, 2 (confidence 0.31)"
+    )
 
 
 def test_table_sorts_and_a_row_selects_its_label(make_napari_viewer, qtbot, model_dir) -> None:

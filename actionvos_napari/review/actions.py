@@ -92,12 +92,43 @@ def show_least_confident(widget: Any, index: int) -> None:
         return  # no masks to score: the object's first frame stays
     conf, human = got
     name = widget.rows.names[index]
+    drawn = has_pixels(widget, index)
     pick = least_confident(conf, skip_frames=sorted(human), objects=[index])
     if pick is None:
         widget.status.setText(f"{name}: every frame is human-verified")
         return
     frame = pick[0]
     widget.viewer.dims.set_current_step(0, frame)
-    widget.status.setText(
-        f"{name}: its least confident frame, {frame} (confidence {conf[frame, index]:.2f})"
+    widget.status.setText(confidence_message(name, frame, float(conf[frame, index]), drawn))
+
+
+#: At or above this, no frame of the object gives a reason to look (the strip shows full).
+SURE = 0.995
+
+
+def confidence_message(name: str, frame: int, confidence: float, drawn: bool) -> str:
+    """What Next to review says about the frame it moved to. An object with no mask anywhere
+    is scored on how sure the model is that it is absent, so say that rather than call a
+    frame of blank masks "confidence 1.00"."""
+    if not drawn:
+        if confidence >= SURE:
+            return f"{name} has no mask on any frame, and nothing suggests it is there"
+        return (
+            f"{name} has no mask on any frame; frame {frame} is where it most likely appears "
+            f"(confidence {confidence:.2f} that it is absent)"
+        )
+    if confidence >= SURE:
+        return (
+            f"{name}: no frame looks doubtful (lowest confidence {confidence:.2f}, frame {frame})"
+        )
+    return f"{name}: its least confident frame, {frame} (confidence {confidence:.2f})"
+
+
+def has_pixels(widget: Any, index: int) -> bool:
+    """Whether object ``index`` has a mask on any frame, in either layer."""
+    pair = widget.pair
+    if pair is None:
+        return False
+    return any(
+        bool((np.asarray(lyr.data) == index + 1).any()) for lyr in (pair.active, pair.inactive)
     )
