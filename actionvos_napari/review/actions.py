@@ -24,10 +24,7 @@ def select_object(widget: Any, index: int, frame: int | None = None) -> None:
     if pair is None or rows is None:
         return
     k = index + 1
-    frames = {}
-    for layer in (pair.active, pair.inactive):
-        hit = (np.asarray(layer.data) == k).reshape(layer.data.shape[0], -1).any(axis=1)
-        frames[id(layer)] = np.flatnonzero(hit)
+    frames = {id(layer): frames_with(layer, k) for layer in (pair.active, pair.inactive)}
     on = [lyr for lyr in (pair.active, pair.inactive) if frames[id(lyr)].size]
     layer = on[0] if on else pair.active
     for lyr in (pair.active, pair.inactive):
@@ -124,11 +121,15 @@ def confidence_message(name: str, frame: int, confidence: float, drawn: bool) ->
     return f"{name}: its least confident frame, {frame} (confidence {confidence:.2f})"
 
 
+def frames_with(layer: Any, label: int) -> np.ndarray:
+    """The frames of a mask layer on which ``label`` has pixels."""
+    data = np.asarray(layer.data)
+    return np.flatnonzero((data == label).reshape(data.shape[0], -1).any(axis=1))
+
+
 def has_pixels(widget: Any, index: int) -> bool:
     """Whether object ``index`` has a mask on any frame, in either layer."""
     pair = widget.pair
     if pair is None:
         return False
-    return any(
-        bool((np.asarray(lyr.data) == index + 1).any()) for lyr in (pair.active, pair.inactive)
-    )
+    return any(frames_with(lyr, index + 1).size for lyr in (pair.active, pair.inactive))
