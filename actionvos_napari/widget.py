@@ -416,10 +416,10 @@ class SegmentWidget(QWidget):
         self.confidence_feed.schedule()
 
     # --- review ----------------------------------------------------------------------------
-    def select_object(self, index: int, frame: int | None = None) -> None:
+    def select_object(self, index: int, frame: int | None = None) -> bool:
         """Select object ``index``'s label in the layer that holds it; show ``frame`` (by
-        default its first frame)."""
-        review_actions.select_object(self, index, frame)
+        default its first frame). Returns whether it has a mask on any frame."""
+        return review_actions.select_object(self, index, frame)
 
     def next_frame(self) -> None:
         """Show the next frame of the clip."""

@@ -17,12 +17,12 @@ from actionvos_napari.layers.linked_undo import same_layer
 from actionvos_napari.review.order import next_to_review as pick_next
 
 
-def select_object(widget: Any, index: int, frame: int | None = None) -> None:
+def select_object(widget: Any, index: int, frame: int | None = None) -> bool:
     """Select object ``index``'s label in the layer that holds it; show ``frame``, by default
-    the object's first frame."""
+    the object's first frame. Returns whether the object has a mask on any frame."""
     pair, rows = widget.pair, widget.rows
     if pair is None or rows is None:
-        return
+        return False
     k = index + 1
     frames = {id(layer): frames_with(layer, k) for layer in (pair.active, pair.inactive)}
     on = [lyr for lyr in (pair.active, pair.inactive) if frames[id(lyr)].size]
@@ -39,6 +39,7 @@ def select_object(widget: Any, index: int, frame: int | None = None) -> None:
         widget.status.setText(f"{rows.names[index]}: first seen on frame {first}")
     else:
         widget.status.setText(f"{rows.names[index]} has no pixels in any frame")
+    return bool(on)
 
 
 def step_frame(viewer: Any, delta: int) -> None:
@@ -77,19 +78,19 @@ def next_to_review(widget: Any) -> int | None:
             layer.metadata[META]["reviewed"] = sorted(widget.rows.reviewed)
     widget.publish(widget.rows)
     widget.table.selectRow(widget.table.row_of(index))
-    widget.select_object(index)
-    show_least_confident(widget, index)
+    drawn = widget.select_object(index)
+    show_least_confident(widget, index, drawn)
     return index
 
 
-def show_least_confident(widget: Any, index: int) -> None:
-    """Move to object ``index``'s least confident frame that no person verified yet."""
+def show_least_confident(widget: Any, index: int, drawn: bool) -> None:
+    """Move to object ``index``'s least confident frame that no person verified yet;
+    ``drawn``: whether the object has a mask on any frame (``select_object`` found out)."""
     got = widget.confidence()
     if got is None:
         return  # no masks to score: the object's first frame stays
     conf, human = got
     name = widget.rows.names[index]
-    drawn = has_pixels(widget, index)
     pick = least_confident(conf, skip_frames=sorted(human), objects=[index])
     if pick is None:
         widget.status.setText(f"{name}: every frame is human-verified")
@@ -125,11 +126,3 @@ def frames_with(layer: Any, label: int) -> np.ndarray:
     """The frames of a mask layer on which ``label`` has pixels."""
     data = np.asarray(layer.data)
     return np.flatnonzero((data == label).reshape(data.shape[0], -1).any(axis=1))
-
-
-def has_pixels(widget: Any, index: int) -> bool:
-    """Whether object ``index`` has a mask on any frame, in either layer."""
-    pair = widget.pair
-    if pair is None:
-        return False
-    return any(frames_with(lyr, index + 1).size for lyr in (pair.active, pair.inactive))
